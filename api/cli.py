@@ -1,0 +1,154 @@
+"""The ``constrained`` command line: ``serve``, ``compile``, ``fuzz``, ``bench``.
+
+Heavy imports (torch, litestar, the compiler) happen inside the subcommand that needs them, so ``--help``
+is instant and ``compile`` works without torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # the command ran and the answer is "no": constraint refused, text rejected, server error
+EXIT_USAGE = 2  # bad flags (argparse's own code)
+EXIT_NOT_BUILT = 3  # the subcommand exists but its feature has not landed yet
+
+EPILOG = """exit codes: 0 success, 1 refused/rejected/failed, 2 usage error, 3 feature not built yet"""
+
+
+def _not_built(name: str, issue: int) -> int:
+    print(f"constrained {name}: not built yet (tracked in issue #{issue})", file=sys.stderr)
+    return EXIT_NOT_BUILT
+
+
+# --- serve --------------------------------------------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Resolve the model (fetching it once if needed) and run the HTTP server until Ctrl-C."""
+    import uvicorn
+
+    from api.app import ServerSettings, create_app
+    from engine.model_registry import resolve_model
+
+    try:
+        path = resolve_model(args.model)
+    except (FileNotFoundError, OSError, RuntimeError) as exc:
+        print(f"constrained serve: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    settings = ServerSettings(model_name=args.served_model_name or args.model, model_path=path,
+                              api_key=args.api_key or os.environ.get("CONSTRAINED_API_KEY") or None)
+    print(f"[constrained] serving {settings.model_name} ({path}) on http://{args.host}:{args.port}", file=sys.stderr)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level)
+    return EXIT_OK
+
+
+# --- compile ------------------------------------------------------------------------------------------------
+
+
+def _compiler(name: str) -> Any:
+    import constrained
+
+    # the compile functions land one by one (issue #3): a missing one reports "not built yet", not a traceback
+    function = getattr(constrained, name, None)
+    if function is None:
+        raise NotImplementedError(name)
+    return function
+
+
+def _compile_from_args(args: argparse.Namespace) -> Any:
+    if args.regex is not None:
+        return _compiler("compile_regex")(args.regex, None)
+    if args.choice is not None:
+        return _compiler("compile_choice")(args.choice, None)
+    if args.schema is not None:
+        text = Path(args.schema).read_text(encoding="utf-8")
+        return _compiler("compile_json_schema")(text, None, whitespace=args.whitespace, lenient=args.lenient)
+    syntax = args.syntax or ("gbnf" if args.grammar.endswith(".gbnf") else "lark")
+    text = Path(args.grammar).read_text(encoding="utf-8")
+    return _compiler("compile_grammar")(text, None, syntax=syntax)
+
+
+def cmd_compile(args: argparse.Namespace) -> int:
+    """Compile a constraint without a tokenizer, report what it enforces, optionally check texts against it."""
+    from constrained import ConstraintError
+
+    try:
+        compiled = _compile_from_args(args)
+    except ConstraintError as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as exc:
+        print(f"constrained compile: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except NotImplementedError as exc:
+        return _not_built(f"compile ({exc})", 3)
+    summary = compiled.describe() if hasattr(compiled, "describe") else {"compiled": True}
+    print(json.dumps(summary, indent=2, default=str))
+    status = EXIT_OK
+    for text in args.check:
+        ok = compiled.accepts(text)
+        print(f"{'accept' if ok else 'reject'}: {text!r}")
+        status = status if ok else EXIT_FAILED
+    return status
+
+
+# --- parser -------------------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for tests and docs)."""
+    parser = argparse.ArgumentParser(
+        prog="constrained",
+        description="Exact structured generation: token masks from JSON Schema, regex, choices and grammars.",
+        epilog=EPILOG,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the OpenAI-compatible server", epilog=EPILOG)
+    serve.add_argument("--model", default="smollm2", help="short name (smollm2) or path to a GGUF file / HF folder")
+    serve.add_argument("--served-model-name", default=None, help="model id reported by the API (default: --model)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--api-key", default=None, help="require 'Authorization: Bearer KEY' on /v1 "
+                       "(default: $CONSTRAINED_API_KEY)")
+    serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    serve.set_defaults(func=cmd_serve)
+
+    comp = sub.add_parser("compile", help="compile a constraint and print what it enforces", epilog=EPILOG)
+    src = comp.add_mutually_exclusive_group(required=True)
+    src.add_argument("--schema", metavar="FILE", help="JSON Schema file")
+    src.add_argument("--regex", metavar="RE", help="regular expression (full match)")
+    src.add_argument("--choice", nargs="+", metavar="TEXT", help="exact alternatives")
+    src.add_argument("--grammar", metavar="FILE", help=".lark or .gbnf grammar file")
+    comp.add_argument("--syntax", choices=["lark", "gbnf"], help="grammar syntax (default: from the extension)")
+    comp.add_argument("--whitespace", default="flexible", choices=["flexible", "compact"])
+    comp.add_argument("--lenient", action="store_true", help="weaken unsupported keywords and report them")
+    comp.add_argument("--check", action="append", default=[], metavar="TEXT", help="test TEXT (repeatable)")
+    comp.set_defaults(func=cmd_compile)
+
+    fuzz = sub.add_parser("fuzz", help="draw valid / near-miss strings from a constraint", epilog=EPILOG)
+    fuzz.set_defaults(func=lambda _args: _not_built("fuzz", 7))
+
+    bench = sub.add_parser("bench", help="benchmarks (masks, engine, JSON Schema scoreboard)", epilog=EPILOG)
+    bench.set_defaults(func=lambda _args: _not_built("bench", 4))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``constrained`` console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
