@@ -52,27 +52,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
 # --- compile ------------------------------------------------------------------------------------------------
 
 
-def _compiler(name: str) -> Any:
+def _compile_from_args(args: argparse.Namespace) -> Any:
     import constrained
 
-    # the compile functions land one by one (issue #3): a missing one reports "not built yet", not a traceback
-    function = getattr(constrained, name, None)
-    if function is None:
-        raise NotImplementedError(name)
-    return function
-
-
-def _compile_from_args(args: argparse.Namespace) -> Any:
     if args.regex is not None:
-        return _compiler("compile_regex")(args.regex, None)
+        return constrained.compile_regex(args.regex, None)
     if args.choice is not None:
-        return _compiler("compile_choice")(args.choice, None)
+        return constrained.compile_choice(args.choice, None)
     if args.schema is not None:
         text = Path(args.schema).read_text(encoding="utf-8")
-        return _compiler("compile_json_schema")(text, None, whitespace=args.whitespace, lenient=args.lenient)
+        return constrained.compile_json_schema(text, None, whitespace=args.whitespace, lenient=args.lenient)
     syntax = args.syntax or ("gbnf" if args.grammar.endswith(".gbnf") else "lark")
     text = Path(args.grammar).read_text(encoding="utf-8")
-    return _compiler("compile_grammar")(text, None, syntax=syntax)
+    return constrained.compile_grammar(text, None, syntax=syntax)
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
@@ -87,10 +79,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"constrained compile: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    except NotImplementedError as exc:
-        return _not_built(f"compile ({exc})", 3)
-    summary = compiled.describe() if hasattr(compiled, "describe") else {"compiled": True}
-    print(json.dumps(summary, indent=2, default=str))
+    print(json.dumps(compiled.describe(), indent=2, default=str))
     status = EXIT_OK
     for text in args.check:
         ok = compiled.accepts(text)

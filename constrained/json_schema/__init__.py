@@ -1,0 +1,93 @@
+"""JSON Schema -> regular-expression AST over the schema's JSON texts (exact, or refused).
+
+Entry point::
+
+    lowered = lower_json_schema(schema, whitespace="flexible", lenient=False)
+    lowered.node      # regex_ast node over the JSON text (full match)
+    lowered.weakened  # what lenient mode dropped instead of refusing
+
+Soundness: every text the node matches parses to an instance valid against the schema. Stricter-than-schema
+bounds, all documented in their modules: properties in schema order with extras last; "any value" nested at
+most ``any_depth`` containers deep; recursive ``$ref`` unrolled ``max_ref_depth`` times; ``integer`` written
+without fraction/exponent; bounded ``number`` written without exponent; ``-0`` never produced; whitespace
+bounded (see ``whitespace.py``); format patterns are subsets of their RFCs (``formats.py``).
+The keyword decisions live in ``policy.POLICY``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import jsonschema
+from jsonschema.validators import validator_for
+
+from constrained.errors import InvalidConstraint
+from constrained.regex_ast import Node
+
+from .lower import Lowerer
+from .whitespace import whitespace_node
+
+
+@dataclass(frozen=True)
+class Weakening:
+    """One constraint that ``lenient=True`` dropped instead of refusing."""
+
+    keyword: str
+    pointer: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class LoweredSchema:
+    """The lowering result: the node over JSON texts and the weakenings (empty unless lenient)."""
+
+    node: Node
+    weakened: list[Weakening] = field(default_factory=list)
+
+
+def lower_json_schema(
+    schema: dict | bool | str,
+    *,
+    whitespace: str | Node = "flexible",
+    lenient: bool = False,
+    any_depth: int = 2,
+    max_ref_depth: int = 3,
+    extra_properties: bool = True,
+) -> LoweredSchema:
+    """Lower a JSON Schema to a regex AST over the JSON texts it accepts.
+
+    Args:
+        schema: the schema as a dict/bool or as JSON text.
+        whitespace: ``"compact"``, ``"flexible"`` (bounded, see ``whitespace.py``) or a bounded regex node.
+        lenient: drop unsupported keywords (reported in ``weakened``) instead of raising.
+        any_depth: how many containers deep an unconstrained value ("any JSON") may nest.
+        max_ref_depth: how many times one recursive ``$ref`` is unrolled before deeper nesting is refused.
+        extra_properties: when False, objects without ``additionalProperties`` admit only declared keys
+            (stricter, smaller automata).
+
+    Raises:
+        InvalidConstraint: the schema is not JSON or fails its meta-schema.
+        UnsupportedFeature: a keyword cannot be enforced exactly. With ``lenient`` only structural problems
+            still raise (unresolvable or remote ``$ref``, ``$ref`` siblings across resources).
+    """
+    if isinstance(schema, str):
+        try:
+            schema = json.loads(schema)
+        except json.JSONDecodeError as exc:
+            raise InvalidConstraint(f"schema is not valid JSON: {exc}") from exc
+    if not isinstance(schema, dict | bool):
+        raise InvalidConstraint("a schema must be an object or a boolean")
+    cls: Any = validator_for(schema, default=jsonschema.Draft202012Validator)
+    try:
+        cls.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        where = "/" + "/".join(str(p) for p in exc.absolute_path) if exc.absolute_path else ""
+        raise InvalidConstraint(f"schema fails its meta-schema: {exc.message}", where) from exc
+    lw = Lowerer(schema, cls, whitespace_node(whitespace), lenient, any_depth, max_ref_depth, extra_properties)
+    node = lw.lower(schema, "", lw.resolver)
+    return LoweredSchema(node, [Weakening(*w) for w in lw.weakened])
+
+
+__all__ = ["LoweredSchema", "Weakening", "lower_json_schema"]

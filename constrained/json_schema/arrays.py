@@ -1,0 +1,64 @@
+"""Arrays: positional items (``prefixItems`` / draft-07 array ``items``), the rest, and the length bounds.
+
+Language: ``"[" ws [E_0 ws ("," ws E_i ws)*] "]"`` where E_i is the positional schema for index i and the
+rest schema afterwards; the number of elements is within ``minItems..maxItems`` exactly. The node is built
+from the back as nested optionals, so its size is linear in the number of positional schemas.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from constrained.regex_ast import EMPTY, NOTHING, Node, alt, chars, optional, repeat, seq
+
+if TYPE_CHECKING:
+    from .lower import Lowerer
+
+
+def array_node(lw: Lowerer, schema: dict, ptr: str, res: Any) -> Node:
+    """The array texts allowed by ``schema``'s array keywords."""
+    ws = lw.ws
+    items = schema.get("items", True)
+    if isinstance(items, list):  # draft 2019-09 and older: positional items + additionalItems
+        prefix, prefix_key = items, "items"
+        rest, rest_ptr = schema.get("additionalItems", True), f"{ptr}/additionalItems"
+    else:
+        prefix, prefix_key = schema.get("prefixItems", []), "prefixItems"
+        rest, rest_ptr = items, f"{ptr}/items"
+    lo = int(schema.get("minItems", 0))  # 2.0 is a valid count in 2020-12
+    hi = None if schema.get("maxItems") is None else int(schema["maxItems"])
+    if hi is not None and hi < lo:
+        return NOTHING
+
+    elems = [seq(lw.lower(s, f"{ptr}/{prefix_key}/{i}", res), ws) for i, s in enumerate(prefix)]
+    rest_node = seq(lw.lower(rest, rest_ptr, res), ws)
+    sep = seq(chars(","), ws)
+
+    def element(i: int) -> Node:
+        return elems[i] if i < len(elems) else rest_node
+
+    # tail(i): the elements after the first i, each preceded by a comma.
+    count = len(elems)
+    r_lo = max(0, lo - count)
+    r_hi = None if hi is None else hi - count
+    if r_hi is not None and r_hi < 0:
+        tail: Node = EMPTY
+    elif rest_node == NOTHING:
+        tail = EMPTY if r_lo == 0 else NOTHING
+    else:
+        tail = repeat(seq(sep, rest_node), r_lo, r_hi)
+    # Positions count-1 .. 1 wrap the tail; a position at or beyond maxItems ends the array there.
+    for i in range(count - 1, 0, -1):
+        if hi is not None and i >= hi:
+            tail = EMPTY if i >= lo else NOTHING
+            continue
+        step = seq(sep, elems[i], tail)
+        tail = step if i < lo else optional(step)
+    if hi == 0:
+        return seq(chars("["), ws, chars("]"))
+    if count == 0:  # the first element is itself a rest element: the tail holds the other lo-1..hi-1
+        more_hi = None if hi is None else hi - 1
+        tail = repeat(seq(sep, rest_node), max(0, lo - 1), more_hi)
+    first = seq(element(0), tail)
+    body = alt(EMPTY, first) if lo == 0 else first
+    return seq(chars("["), ws, body, chars("]"))

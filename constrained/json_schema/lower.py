@@ -1,0 +1,285 @@
+"""The walk: one schema (after ``$ref``/``allOf`` expansion) -> one regex-AST node over its JSON texts.
+
+Dispatch: booleans; ``enum``/``const`` (the listed values that are valid against the whole schema, checked
+with ``jsonschema``, so every sibling keyword is honoured exactly); ``anyOf``/``oneOf`` (siblings merged into
+each branch); otherwise one node per admitted instance type, each built from that type's keywords.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from jsonschema import FormatChecker
+
+from constrained.errors import BudgetExceeded, UnsupportedFeature
+from constrained.regex_ast import NOTHING, Node, alt, literal
+
+from .arrays import array_node
+from .merge import CannotMerge, has_constraints, merge, types_of
+from .objects import object_node
+from .policy import POLICY, STRUCTURAL, refusals
+from .refs import document_resolver, enter, resolve
+from .scalars import number_node, string_node
+from .values import any_value, number_spellings, value_node
+
+_OLD_DRAFTS = ("draft3", "draft4", "draft6", "draft7")
+# Bound on subschema visits: recursive refs unrolled max_ref_depth times can still multiply (several
+# self-references per level), so lowering stops with BudgetExceeded instead of running away.
+MAX_SCHEMA_VISITS = 20_000
+_TYPE_ORDER = ("null", "boolean", "object", "array", "string", "number", "integer")
+
+
+class Lowerer:
+    """State of one lowering: options, the document's resolver, active references, weakenings."""
+
+    def __init__(
+        self,
+        root: Any,
+        validator_cls: Any,
+        ws: Node,
+        lenient: bool,
+        any_depth: int,
+        max_ref_depth: int,
+        extra_properties: bool,
+    ) -> None:
+        self.ws = ws
+        self.lenient = lenient
+        self.any_depth = any_depth
+        self.max_ref_depth = max_ref_depth
+        self.extra_properties = extra_properties
+        self.validator_cls = validator_cls
+        dialect = validator_cls.META_SCHEMA.get("$schema", "")
+        self.old_draft = any(d in dialect for d in _OLD_DRAFTS)
+        self.resolver, self.spec = document_resolver(root, dialect)
+        self.active: dict[int, int] = {}
+        self.weakened: list[tuple[str, str, str]] = []
+        self._any = any_value(any_depth, ws)
+        self._memo: dict[tuple[int, str], tuple[Any, Node]] = {}
+        self.visits = 0
+
+    # --- refusals ---------------------------------------------------------------------------------------
+
+    def refuse(self, keyword: str, pointer: str, reason: str) -> None:
+        """Raise ``UnsupportedFeature``, or in lenient mode record a weakening and return (caller drops it)."""
+        if not self.lenient:
+            raise UnsupportedFeature(keyword, pointer, reason)
+        self.weakened.append((keyword, pointer, reason))
+
+    def valid(self, instance: Any, schema: Any, res: Any) -> bool:
+        """Whether ``instance`` is valid against ``schema`` (formats asserted), refs resolved from ``res``."""
+        validator = self.validator_cls(schema, format_checker=FormatChecker(), _resolver=res)
+        return bool(validator.is_valid(instance))
+
+    # --- expansion of $ref and allOf ----------------------------------------------------------------------
+
+    def expand(self, schema: Any, ptr: str, res: Any) -> tuple[Any, Any, list[int], str]:
+        """Follow ``$ref`` and merge ``allOf`` until neither is at the top; returns the followed ref keys."""
+        keys: list[int] = []
+        for _ in range(64):
+            if not isinstance(schema, dict):
+                return schema, res, keys, ptr
+            if "$ref" in schema:
+                target = resolve(schema["$ref"], res, f"{ptr}/$ref")
+                keys.append(target.key)
+                tres = enter(target.schema, target.resolver, self.spec)
+                siblings = {k: v for k, v in schema.items() if k != "$ref"}
+                if self.old_draft or not has_constraints(siblings):  # draft <= 7: $ref ignores siblings
+                    schema, res, ptr = target.schema, tres, target.pointer
+                    continue
+                if tres is not res and _base(tres) != _base(res):
+                    reason = "sibling keywords next to a ref into another resource"
+                    raise UnsupportedFeature("$ref", f"{ptr}/$ref", reason)
+                schema = self._merge(siblings, target.schema, "$ref", ptr)
+                continue
+            if "allOf" in schema:
+                merged: Any = {k: v for k, v in schema.items() if k != "allOf"}
+                for i, branch in enumerate(schema["allOf"]):
+                    bptr = f"{ptr}/allOf/{i}"
+                    bres = enter(branch, res, self.spec)
+                    part, pres, pkeys, _ = self.expand(branch, bptr, bres)
+                    if isinstance(part, dict) and _base(pres) != _base(res) and has_constraints(part):
+                        raise UnsupportedFeature("allOf", bptr, "branch refers into another resource")
+                    keys += pkeys
+                    merged = self._merge(merged, part, "allOf", bptr)
+                schema = merged
+                continue
+            return schema, res, keys, ptr
+        raise UnsupportedFeature("$ref", ptr, "reference chain too long or cyclic without structure")
+
+    def _merge(self, a: Any, b: Any, keyword: str, ptr: str) -> Any:
+        for _ in range(64):
+            try:
+                return merge(a, b)
+            except CannotMerge as exc:
+                key = exc.args[0]
+                self.refuse(keyword, ptr, f"cannot combine differing {key!r} exactly")
+                # lenient: drop the keyword from both sides and try again (never accepts more than it reports)
+                a = {k: v for k, v in a.items() if k != key} if isinstance(a, dict) else a
+                b = {k: v for k, v in b.items() if k != key} if isinstance(b, dict) else b
+        raise UnsupportedFeature(keyword, ptr, "cannot combine the schemas")
+
+    # --- the walk -----------------------------------------------------------------------------------------
+
+    def lower(self, schema: Any, ptr: str, res: Any) -> Node:
+        """The node for ``schema`` found at JSON pointer ``ptr``, resolving refs from ``res``."""
+        if schema is True:
+            return self._any
+        if schema is False:
+            return NOTHING
+        self.visits += 1
+        if self.visits > MAX_SCHEMA_VISITS:
+            raise BudgetExceeded("max_schema_visits", f"schema expands to more than {MAX_SCHEMA_VISITS} subschemas")
+        # Outside any recursion a subschema always lowers to the same node: reuse it (the memo keeps the
+        # schema object alive, so its id cannot be recycled for another dict).
+        memo_key = (id(schema), _base(res))
+        if not any(self.active.values()):
+            hit = self._memo.get(memo_key)
+            if hit is not None:
+                return hit[1]
+        node = self._lower_fresh(schema, ptr, res)
+        if not any(self.active.values()):
+            self._memo[memo_key] = (schema, node)
+        return node
+
+    def _lower_fresh(self, schema: Any, ptr: str, res: Any) -> Node:
+        res = enter(schema, res, self.spec)
+        schema, res, keys, ptr = self.expand(schema, ptr, res)
+        if schema is True or schema is False:
+            return self._any if schema else NOTHING
+        if any(self.active.get(k, 0) >= self.max_ref_depth for k in keys):
+            return NOTHING  # recursion unrolled max_ref_depth times: deeper instances are not admitted
+        for k in keys:
+            self.active[k] = self.active.get(k, 0) + 1
+        try:
+            return self._lower_object(schema, ptr, res)
+        finally:
+            for k in keys:
+                self.active[k] -= 1
+
+    def _lower_object(self, schema: dict, ptr: str, res: Any) -> Node:
+        if "if" in schema and ("then" in schema or "else" in schema):
+            self.refuse("if", f"{ptr}/if", POLICY["if"].note)
+        if "const" in schema or "enum" in schema:
+            return self._enum(schema, ptr, res)
+        for key in ("anyOf", "oneOf"):
+            if key in schema:
+                return self._combinator(schema, key, ptr, res)
+        types = self._types(schema)
+        for keyword, reason in refusals(schema, types):
+            self.refuse(keyword, f"{ptr}/{keyword}", reason)
+        parts: list[Node] = []
+        for t in _TYPE_ORDER:
+            if t not in types or (t == "integer" and "number" in types):
+                continue
+            if t == "null":
+                parts.append(literal("null"))
+            elif t == "boolean":
+                parts.append(alt(literal("true"), literal("false")))
+            elif t == "object":
+                parts.append(object_node(self, schema, ptr, res))
+            elif t == "array":
+                parts.append(array_node(self, schema, ptr, res))
+            elif t == "string":
+                parts.append(string_node(self, schema, ptr))
+            else:
+                parts.append(number_node(self, schema, ptr, integer=(t == "integer")))
+        return alt(*parts) if parts else NOTHING
+
+    def _types(self, schema: dict) -> set[str]:
+        t = schema.get("type")
+        if t is None:
+            return {"null", "boolean", "object", "array", "string", "number"}
+        return {t} if isinstance(t, str) else set(t)
+
+    def _enum(self, schema: dict, ptr: str, res: Any) -> Node:
+        keyword = "const" if "const" in schema else "enum"
+        values = [schema["const"]] if keyword == "const" else list(schema["enum"])
+        return self._listed(values, schema, keyword, ptr, res)
+
+    def _listed(self, values: list[Any], schema: dict, keyword: str, ptr: str, res: Any) -> Node:
+        """The given candidate values that ``schema`` accepts (checked by the validator), each spelled out."""
+        nodes: list[Node] = []
+        for value in values:
+            try:
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    # "1" and "1.0" are the same JSON Schema value; each spelling is checked on its own.
+                    for text in number_spellings(value):
+                        if self.valid(json.loads(text), schema, res):
+                            nodes.append(literal(text))
+                elif self.valid(value, schema, res):
+                    nodes.append(value_node(value, self.ws))
+            except Exception as exc:  # noqa: BLE001 - any validator failure means we cannot decide exactly
+                raise UnsupportedFeature(keyword, ptr, f"cannot check listed values against the schema: {exc}") from exc
+        return alt(*nodes) if nodes else NOTHING
+
+    def _combinator(self, schema: dict, key: str, ptr: str, res: Any) -> Node:
+        other = "oneOf" if key == "anyOf" else None
+        if other and other in schema:
+            self.refuse(other, f"{ptr}/{other}", "anyOf together with oneOf is not supported")
+        siblings = {k: v for k, v in schema.items() if k != key and POLICY.get(k, POLICY["title"]).kind != STRUCTURAL}
+        branches = schema[key]
+        finite = self._finite_values(branches, ptr, res)
+        if key == "oneOf" and finite is not None:
+            # Every branch lists its values: the valid instances are among them, and the validator decides
+            # "exactly one branch" for each candidate, so overlapping branches are exact too.
+            return self._listed(finite, schema, key, ptr, res)
+        if key == "oneOf" and len(branches) > 1 and not self._disjoint(branches, ptr, res):
+            self.refuse("oneOf", f"{ptr}/oneOf", "branches are not provably disjoint (use anyOf if overlap is fine)")
+        nodes = []
+        for i, branch in enumerate(branches):
+            bptr = f"{ptr}/{key}/{i}"
+            sub = {"allOf": [siblings, branch]} if has_constraints(siblings) else branch
+            nodes.append(self.lower(sub, bptr, res))
+        return alt(*nodes) if nodes else NOTHING
+
+    def _finite_values(self, branches: list[Any], ptr: str, res: Any) -> list[Any] | None:
+        """All values listed by the branches when every branch is a const/enum, else None."""
+        values: list[Any] = []
+        for i, b in enumerate(branches):
+            s, _, _, _ = self.expand(b, f"{ptr}/oneOf/{i}", enter(b, res, self.spec))
+            if not isinstance(s, dict) or not ("const" in s or "enum" in s):
+                return None
+            values += [s["const"]] if "const" in s else s["enum"]
+        return values
+
+    def _disjoint(self, branches: list[Any], ptr: str, res: Any) -> bool:
+        expanded = []
+        for i, b in enumerate(branches):
+            bres = enter(b, res, self.spec)
+            s, sres, _, _ = self.expand(b, f"{ptr}/oneOf/{i}", bres)
+            expanded.append((s, sres))
+        return all(
+            self._pair_disjoint(*expanded[i], *expanded[j], 1)
+            for i in range(len(expanded))
+            for j in range(i + 1, len(expanded))
+        )
+
+    def _pair_disjoint(self, a: Any, ares: Any, b: Any, bres: Any, depth: int) -> bool:
+        """True only when no instance can be valid against both ``a`` and ``b``."""
+        common = types_of(a) & types_of(b)
+        if not common:
+            return True
+        try:
+            for x, y, yres in ((a, b, bres), (b, a, ares)):
+                if isinstance(x, dict) and ("const" in x or "enum" in x):
+                    values = [x["const"]] if "const" in x else x["enum"]
+                    if not any(self.valid(v, y, yres) for v in values):
+                        return True
+        except Exception:  # noqa: BLE001 - undecidable here means "maybe overlapping"
+            return False
+        if common != {"object"} or depth == 0 or not isinstance(a, dict) or not isinstance(b, dict):
+            return False
+        pa, pb = a.get("properties", {}), b.get("properties", {})
+        required = set(a.get("required", [])) | set(b.get("required", []))
+        for name in required & set(pa) & set(pb):
+            sa, sares, _, _ = self.expand(pa[name], "", enter(pa[name], ares, self.spec))
+            sb, sbres, _, _ = self.expand(pb[name], "", enter(pb[name], bres, self.spec))
+            if self._pair_disjoint(sa, sares, sb, sbres, depth - 1):
+                return True
+        return False
+
+
+def _base(resolver: Any) -> str:
+    return str(getattr(resolver, "_base_uri", ""))
+

@@ -1,0 +1,128 @@
+"""The one table of keyword decisions, draft-04 through 2020-12 spellings.
+
+Every keyword the lowering knows is listed with what happens to it:
+
+- ``enforced``: compiled exactly (possibly stricter, e.g. property order, ``integer`` without ``1.0``);
+- ``bounded``: enforced with a documented bound that is stricter than the schema (nesting depth, ref unroll);
+- ``structural``: consumed by reference resolution or merging, no constraint of its own;
+- ``annotation``: has no effect on validity; ignored;
+- ``refused``: raises ``UnsupportedFeature`` (or, with ``lenient=True``, is dropped and reported), but only
+  when the keyword can matter: ``applies_to`` names the instance types it constrains, and ``allowed`` lists
+  values under which it constrains nothing (``uniqueItems: false``, ``minProperties: 0``).
+
+Keywords absent from the table are unknown to every draft and ignored, as validators ignore them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+ENFORCED, BOUNDED, STRUCTURAL, ANNOTATION, REFUSED = "enforced", "bounded", "structural", "annotation", "refused"
+
+_ANY = None  # applies to every instance type
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What the lowering does with one keyword."""
+
+    kind: str
+    applies_to: frozenset[str] | None = _ANY
+    note: str = ""
+    allowed: tuple[Any, ...] = ()
+
+
+def _t(*types: str) -> frozenset[str]:
+    return frozenset(types)
+
+
+_OBJ, _ARR, _STR, _NUM = _t("object"), _t("array"), _t("string"), _t("number", "integer")
+
+POLICY: dict[str, Policy] = {
+    # core / structure
+    "type": Policy(ENFORCED),
+    "enum": Policy(ENFORCED, note="values kept when valid against the whole schema"),
+    "const": Policy(ENFORCED),
+    "anyOf": Policy(ENFORCED),
+    "oneOf": Policy(ENFORCED, note="only when branches are provably disjoint, else refused"),
+    "allOf": Policy(ENFORCED, note="merged into one schema when keywords combine simply, else refused"),
+    "$ref": Policy(BOUNDED, note="local refs inlined; recursion unrolled to max_ref_depth, then nothing"),
+    "$defs": Policy(STRUCTURAL),
+    "definitions": Policy(STRUCTURAL),
+    "$id": Policy(STRUCTURAL),
+    "id": Policy(STRUCTURAL),
+    "$anchor": Policy(STRUCTURAL),
+    "$dynamicAnchor": Policy(STRUCTURAL, note="only meaningful with $dynamicRef, which is refused"),
+    "$recursiveAnchor": Policy(STRUCTURAL),
+    "$schema": Policy(ANNOTATION),
+    "$vocabulary": Policy(ANNOTATION),
+    "$comment": Policy(ANNOTATION),
+    "$dynamicRef": Policy(REFUSED, note="dynamic scope resolution is not supported"),
+    "$recursiveRef": Policy(REFUSED, note="dynamic scope resolution is not supported"),
+    "not": Policy(REFUSED, note="complement is not supported"),
+    "if": Policy(REFUSED, note="conditional schemas are not supported"),
+    "then": Policy(STRUCTURAL, note="only acts together with 'if'"),
+    "else": Policy(STRUCTURAL, note="only acts together with 'if'"),
+    # annotations
+    **{
+        k: Policy(ANNOTATION)
+        for k in (
+            "title", "description", "default", "examples", "deprecated", "readOnly", "writeOnly",
+            "contentMediaType", "contentEncoding", "contentSchema",
+        )
+    },  # fmt: skip
+    # objects
+    "properties": Policy(ENFORCED, _OBJ, "emitted in schema order"),
+    "required": Policy(ENFORCED, _OBJ),
+    "additionalProperties": Policy(
+        BOUNDED, _OBJ, "extra keys only after declared ones; absent means any value of bounded depth"
+    ),
+    "patternProperties": Policy(
+        BOUNDED, _OBJ, "one pattern no declared name matches; other extra keys then not admitted; else refused"
+    ),
+    "propertyNames": Policy(REFUSED, _OBJ, allowed=(True, {})),
+    "minProperties": Policy(REFUSED, _OBJ, allowed=(0,)),
+    "maxProperties": Policy(REFUSED, _OBJ),
+    "dependentRequired": Policy(REFUSED, _OBJ, allowed=({},)),
+    "dependentSchemas": Policy(REFUSED, _OBJ, allowed=({},)),
+    "dependencies": Policy(REFUSED, _OBJ, allowed=({},)),
+    "unevaluatedProperties": Policy(REFUSED, _OBJ, allowed=(True, {})),
+    # arrays
+    "items": Policy(ENFORCED, _ARR),
+    "prefixItems": Policy(ENFORCED, _ARR),
+    "additionalItems": Policy(ENFORCED, _ARR, "draft 2019-09 and older, with array-form items"),
+    "minItems": Policy(ENFORCED, _ARR),
+    "maxItems": Policy(ENFORCED, _ARR),
+    "uniqueItems": Policy(REFUSED, _ARR, allowed=(False,)),
+    "contains": Policy(REFUSED, _ARR),
+    "minContains": Policy(STRUCTURAL, _ARR, "only acts together with 'contains'"),
+    "maxContains": Policy(STRUCTURAL, _ARR, "only acts together with 'contains'"),
+    "unevaluatedItems": Policy(REFUSED, _ARR, allowed=(True, {})),
+    # strings
+    "minLength": Policy(ENFORCED, _STR, "escape sequences count as one character"),
+    "maxLength": Policy(ENFORCED, _STR, "escape sequences count as one character"),
+    "pattern": Policy(ENFORCED, _STR, "ECMA-262 search semantics; with min/maxLength only when decidable"),
+    "format": Policy(ENFORCED, _STR, "asserted; see formats.py for the accepted subset; unknown refused"),
+    # numbers
+    "minimum": Policy(ENFORCED, _NUM, "bounded numbers are written without exponent"),
+    "maximum": Policy(ENFORCED, _NUM),
+    "exclusiveMinimum": Policy(ENFORCED, _NUM, "number (draft 6+) or boolean (draft 4)"),
+    "exclusiveMaximum": Policy(ENFORCED, _NUM, "number (draft 6+) or boolean (draft 4)"),
+    "multipleOf": Policy(ENFORCED, _NUM, "integer steps only; listed when bounded, last digits when unbounded"),
+}
+
+
+def refusals(schema: dict, types: set[str]) -> list[tuple[str, str]]:
+    """Keywords of ``schema`` that are refused for an instance of one of ``types``, with the reason."""
+    out = []
+    for key, value in schema.items():
+        pol = POLICY.get(key)
+        if pol is None or pol.kind != REFUSED:
+            continue
+        if pol.applies_to is not None and not (pol.applies_to & types):
+            continue
+        if any(value == ok and type(value) is type(ok) for ok in pol.allowed):
+            continue
+        out.append((key, pol.note or f"{key!r} is not supported"))
+    return out

@@ -1,0 +1,60 @@
+"""Reference resolution: the document's registry, ``$ref`` lookup and entering ``$id`` sub-resources.
+
+Built on ``referencing`` (the library ``jsonschema`` uses), so JSON pointers, ``$id`` base changes,
+``$anchor`` and draft-04 ``id`` behave as the validator does. Only the schema's own document is registered:
+remote references are refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import referencing.exceptions
+from referencing import Registry, Resource, Specification
+from referencing._core import Resolver
+from referencing.jsonschema import specification_with
+
+from constrained.errors import UnsupportedFeature
+
+
+@dataclass(frozen=True)
+class Target:
+    """A resolved reference: the schema, the resolver valid inside it, a key and a pointer for messages."""
+
+    schema: Any
+    resolver: Resolver
+    key: int
+    pointer: str
+
+
+def document_resolver(schema: Any, dialect: str) -> tuple[Resolver, Specification]:
+    """A resolver rooted at ``schema`` (a whole document) under the given dialect URI."""
+    spec = specification_with(dialect)
+    resource = Resource.from_contents(schema, default_specification=spec) if isinstance(schema, dict) else None
+    if resource is None:
+        resource = spec.create_resource(schema)
+    base = resource.id() or ""
+    registry: Registry = Registry().with_resource(base, resource).crawl()
+    return registry.resolver(base_uri=base), spec
+
+
+def enter(schema: Any, resolver: Resolver, spec: Specification) -> Resolver:
+    """The resolver to use inside ``schema`` (changes only when it declares its own ``$id``)."""
+    if isinstance(schema, dict) and spec.id_of(schema):
+        return resolver.in_subresource(spec.create_resource(schema))
+    return resolver
+
+
+def resolve(ref: str, resolver: Resolver, pointer: str) -> Target:
+    """Look up ``ref`` relative to ``resolver``.
+
+    Raises:
+        UnsupportedFeature: the reference leaves the document (remote) or cannot be resolved.
+    """
+    try:
+        found = resolver.lookup(ref)
+    except referencing.exceptions.Unresolvable as exc:
+        raise UnsupportedFeature("$ref", pointer, f"cannot resolve {ref!r} inside the document: {exc}") from exc
+    target_ptr = ref[1:] if ref.startswith("#") else f"{pointer} -> {ref}"
+    return Target(found.contents, found.resolver, id(found.contents), target_ptr)

@@ -1,0 +1,147 @@
+"""Strings (length, pattern, format) and numbers (bounds, multipleOf) for one schema object."""
+
+from __future__ import annotations
+
+import math
+from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal
+from typing import TYPE_CHECKING, Any
+
+from constrained.errors import InvalidConstraint, UnsupportedFeature
+from constrained.regex_ast import NOTHING, CharSet, Node, Repeat
+
+from . import numbers
+from .formats import format_node
+from .strings import encode_pattern, length_range, quoted, string_body
+
+if TYPE_CHECKING:
+    from .lower import Lowerer
+
+
+def _pattern(text: str, ptr: str) -> Node:
+    try:
+        from constrained.regex_parser import parse_regex  # type: ignore[import-not-found,unused-ignore]
+    except ImportError as exc:
+        raise UnsupportedFeature("pattern", ptr, "the regex parser is not available yet") from exc
+    try:
+        node: Node = parse_regex(text, search=True)
+    except UnsupportedFeature as exc:
+        raise UnsupportedFeature("pattern", ptr, f"{exc.keyword}: {exc.reason}") from exc
+    except InvalidConstraint as exc:
+        raise InvalidConstraint(f"invalid pattern {text!r}: {exc}", ptr) from exc
+    return node
+
+
+def parse_key_pattern(text: str, ptr: str) -> Node:
+    """A ``patternProperties`` key pattern (search semantics) as a node over decoded characters."""
+    return _pattern(text, ptr)
+
+
+def string_node(lw: Lowerer, schema: dict, ptr: str) -> Node:
+    """Quoted string texts allowed by minLength/maxLength/pattern/format."""
+    lo = int(schema.get("minLength", 0))  # 2.0 is a valid count in 2020-12
+    hi = None if schema.get("maxLength") is None else int(schema["maxLength"])
+    content: list[tuple[str, Node]] = []  # (keyword, pattern over decoded characters)
+    if "format" in schema:
+        fmt = format_node(schema["format"])
+        if fmt is not None:
+            content.append(("format", fmt))
+        else:
+            lw.refuse("format", f"{ptr}/format", f"format {schema['format']!r} is not supported")
+    if "pattern" in schema:
+        try:
+            content.append(("pattern", _pattern(schema["pattern"], f"{ptr}/pattern")))
+        except UnsupportedFeature as exc:
+            lw.refuse(exc.keyword, exc.pointer, exc.reason)
+    if not content:
+        return quoted(string_body(lo, hi))
+    if len(content) > 1:
+        lw.refuse("pattern", f"{ptr}/pattern", "pattern together with format cannot be intersected exactly")
+        content = content[:1]
+    keyword, node = content[0]
+    if lo > 0 or hi is not None:
+        node_lo, node_hi = length_range(node)
+        inside = node_lo >= lo and (hi is None or (node_hi is not None and node_hi <= hi))
+        if not inside:
+            if isinstance(node, Repeat) and isinstance(node.item, CharSet):  # e.g. ^[a-z]*$: tighten bounds
+                new_hi = hi if node.max is None else (node.max if hi is None else min(hi, node.max))
+                new_lo = max(lo, node.min)
+                if new_hi is not None and new_lo > new_hi:
+                    return NOTHING
+                node = Repeat(node.item, new_lo, new_hi)
+            else:
+                lw.refuse(keyword, f"{ptr}/{keyword}", "minLength/maxLength cannot be intersected with it exactly")
+    return quoted(encode_pattern(node))
+
+
+_PLACES = Decimal(10) ** -30
+_WIDE = Context(prec=1000)
+
+
+def _bounds(schema: dict) -> tuple[Any, bool, Any, bool]:
+    """(low, low exclusive, high, high exclusive) as the schema's own numbers.
+
+    Folds the draft-4 boolean and the draft-6+ numeric spellings of the exclusive bounds.
+    """
+    lo: Any = None
+    hi: Any = None
+    lo_x = hi_x = False
+    ex_min, ex_max = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
+    if "minimum" in schema:
+        lo, lo_x = schema["minimum"], ex_min is True
+    if "maximum" in schema:
+        hi, hi_x = schema["maximum"], ex_max is True
+    if ex_min is not None and not isinstance(ex_min, bool) and (lo is None or ex_min >= lo):
+        lo, lo_x = ex_min, True
+    if ex_max is not None and not isinstance(ex_max, bool) and (hi is None or ex_max <= hi):
+        hi, hi_x = ex_max, True
+    return lo, lo_x, hi, hi_x
+
+
+def _float_bound(value: Any, strict: bool, upward: bool) -> Decimal:
+    """An inclusive decimal bound that stays sound after the validator parses texts as doubles.
+
+    A text with a fraction becomes a double (rounded), so ``x < y`` in decimals can still give
+    ``float(x) == y``. Rounding is monotone, so bounding texts by the decimal ``repr`` of a double ``f``
+    with ``f`` on the right side of ``value`` (the next double inward when exclusive, or when ``value`` is an
+    int that rounds outward) is sound; integer texts are parsed exactly and compare exactly.
+    """
+    try:
+        f = float(value)
+    except OverflowError as exc:
+        raise numbers.NotExact("bound beyond the double range") from exc
+    outward = (f < value) if upward else (f > value)
+    if strict or outward:
+        f = math.nextafter(f, math.inf if upward else -math.inf)
+    if not math.isfinite(f):
+        raise numbers.NotExact("bound beyond the double range")
+    # Tiny bounds (e.g. the double after 0) have hundreds of digits: round inward to 30 places (stricter).
+    exact = Decimal(repr(f))
+    if exact.as_tuple().exponent >= -30:  # type: ignore[operator]
+        return exact
+    return exact.quantize(_PLACES, rounding=ROUND_CEILING if upward else ROUND_FLOOR, context=_WIDE)
+
+
+def number_node(lw: Lowerer, schema: dict, ptr: str, integer: bool) -> Node:
+    """Number (or integer) texts allowed by the numeric keywords."""
+    lo, lo_x, hi, hi_x = _bounds(schema)
+    step = schema.get("multipleOf")
+    if step is not None and not (isinstance(step, int) or float(step).is_integer()):
+        lw.refuse("multipleOf", f"{ptr}/multipleOf", "fractional multipleOf cannot be enforced exactly")
+        step = None
+    try:
+        if integer or step is not None:  # integer-valued multipleOf admits integer texts only (stricter)
+            # Integer texts parse to exact ints, compared exactly with the bound's exact value.
+            dlo = None if lo is None else Decimal(lo)
+            dhi = None if hi is None else Decimal(hi)
+            ilo = None if dlo is None else (math.floor(dlo) + 1 if lo_x else math.ceil(dlo))
+            ihi = None if dhi is None else (math.ceil(dhi) - 1 if hi_x else math.floor(dhi))
+            if step is not None:
+                return numbers.multiples(int(step), ilo, ihi)
+            return numbers.integer_range(ilo, ihi)
+        flo = None if lo is None else _float_bound(lo, lo_x, upward=True)
+        fhi = None if hi is None else _float_bound(hi, hi_x, upward=False)
+        return numbers.number_range(flo, False, fhi, False)
+    except numbers.NotExact as exc:
+        keyword = "multipleOf" if step is not None else "minimum" if lo is not None else "maximum"
+        lw.refuse(keyword, f"{ptr}/{keyword}", str(exc))
+        return numbers.INTEGER if integer else numbers.NUMBER

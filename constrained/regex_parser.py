@@ -1,0 +1,290 @@
+r"""Regex text -> ``regex_ast`` nodes, for the syntax people write in JSON Schema ``pattern`` and ``guided_regex``.
+
+Supported: literals and escapes, classes with ranges, ``.``, ``\d \w \s`` (ECMA-262 meanings: ASCII digits and
+word characters, the ECMA whitespace set) and their negations, ``\p{..}``/``\P{..}`` general categories, groups
+(plain, non-capturing, named), alternation, greedy and lazy quantifiers (same language under full match), and
+``^``/``$`` at the edges of the pattern or of top-level alternatives. Everything else that a regex engine might
+accept but a DFA cannot express exactly (backreferences, lookaround, word boundaries, possessive quantifiers,
+inline flags other than ``s``/``m``/``U``) is refused with ``UnsupportedFeature`` naming the feature and the offset.
+
+The parser is a single left-to-right pass with an explicit index (no slicing in loops), so 100 KB patterns parse
+in well under a second.
+"""
+
+from __future__ import annotations
+
+import re
+
+from constrained.errors import BudgetExceeded
+from constrained.regex_ast import (
+    ANY_CHAR,
+    EMPTY,
+    Alt,
+    Node,
+    Repeat,
+    Seq,
+    repeat,
+)
+from constrained.regex_escapes import DOT_PYTHON, RegexLexer
+
+MAX_NESTING = 200  # groups deeper than this would overflow Python's recursion in later passes
+
+_FLAGS_RE = re.compile(r"([a-zA-Z]*)(?:-([a-zA-Z]*))?([:)])")
+
+ANY_STAR = Repeat(ANY_CHAR, 0, None)
+
+
+def parse_regex(text: str, *, search: bool = False) -> Node:
+    """Parse a regex into a full-match AST.
+
+    Args:
+        text: the pattern.
+        search: False for full-match semantics (``guided_regex``; ``^``/``$`` are no-ops). True for JSON Schema
+            ``pattern`` semantics: unanchored search, i.e. each top-level alternative gets ``.*`` (any character,
+            newlines included) on each side that it does not anchor; ``.`` excludes ECMA line terminators.
+
+    Returns:
+        A node denoting the set of whole strings the pattern accepts.
+
+    Raises:
+        InvalidConstraint: syntax error, with ``location="offset N"``.
+        UnsupportedFeature: a construct that cannot be enforced exactly (keyword names it).
+        BudgetExceeded: groups nested deeper than ``MAX_NESTING``.
+    """
+    return _Parser(text, search).parse()
+
+
+class _Parser(RegexLexer):
+    """Recursive descent over alternation / sequence / quantified atom / group."""
+
+    # --- structure -------------------------------------------------------------------------------------------
+
+    def parse(self) -> Node:
+        branches: list[Node] = []
+        while True:
+            node, anchored_start, anchored_end = self.sequence()
+            if self.search:
+                node = _seq(([] if anchored_start else [ANY_STAR]) + [node] + ([] if anchored_end else [ANY_STAR]))
+            branches.append(node)
+            if self.i >= self.n:
+                break
+            if self.s[self.i] == ")":
+                raise self.bad("unbalanced ')'")
+            self.i += 1  # '|'
+        return _alt(branches)
+
+    def alternation(self) -> Node:
+        branches = [self.sequence()[0]]
+        while self.i < self.n and self.s[self.i] == "|":
+            self.i += 1
+            branches.append(self.sequence()[0])
+        return _alt(branches)
+
+    def sequence(self) -> tuple[Node, bool, bool]:
+        """Items up to ``|``, ``)`` or the end; reports ``^``/``$`` anchors at its edges (top level only)."""
+        items: list[Node] = []
+        anchored_start = anchored_end = False
+        s = self.s
+        while self.i < self.n:
+            c = s[self.i]
+            if c in "|)":
+                break
+            start = self.i
+            anchor = self.anchor()
+            if anchor == "^":
+                if self.depth or items:
+                    raise self.refuse("anchor", "'^' is only supported at the start of the pattern", start)
+                anchored_start = True
+                continue
+            if anchor == "$":
+                if self.depth or (self.i < self.n and s[self.i] not in "|$" and not s.startswith("\\Z", self.i)):
+                    raise self.refuse("anchor", "'$' is only supported at the end of the pattern", start)
+                anchored_end = True
+                continue
+            if anchored_end:
+                raise self.refuse("anchor", "'$' is only supported at the end of the pattern", start)
+            node = self.quantified(self.atom(), start)
+            if node != EMPTY:  # e.g. "(?m)" or a comment: keeps "^" at the start of the sequence
+                items.append(node)
+        return _seq(items), anchored_start, anchored_end
+
+    def anchor(self) -> str | None:
+        s, i = self.s, self.i
+        if s[i] in "^$":
+            self.i += 1
+            if self.peek_quant():
+                raise self.bad("nothing to repeat", self.i)
+            return s[i]
+        if s.startswith(("\\A",), i):
+            self.i += 2
+            return "^"
+        if s.startswith(("\\Z", "\\z"), i):
+            self.i += 2
+            return "$"
+        return None
+
+    def peek_quant(self) -> bool:
+        return self.i < self.n and self.s[self.i] in "*+?"
+
+    def quantified(self, item: Node, start: int) -> Node:
+        s = self.s
+        if self.i >= self.n:
+            return item
+        c = s[self.i]
+        if c == "*":
+            lo, hi = 0, None
+            self.i += 1
+        elif c == "+":
+            lo, hi = 1, None
+            self.i += 1
+        elif c == "?":
+            lo, hi = 0, 1
+            self.i += 1
+        elif c == "{":
+            bounds = self.braces()
+            if bounds is None:
+                return item
+            lo, hi = bounds
+        else:
+            return item
+        if self.i < self.n:
+            if s[self.i] == "?":
+                self.i += 1  # lazy: same language under full match
+            elif s[self.i] == "+":
+                raise self.refuse("possessive quantifier", "possessive quantifiers change the language", self.i)
+        if self.i < self.n and (s[self.i] in "*+?" or (s[self.i] == "{" and self.peek_braces())):
+            raise self.bad("multiple repeat")
+        if hi is not None and hi < lo:
+            raise self.bad(f"repeat bounds out of order {{{lo},{hi}}}", start)
+        return repeat(item, lo, hi)
+
+    def peek_braces(self) -> bool:
+        save = self.i
+        try:
+            return self.braces() is not None
+        finally:
+            self.i = save
+
+    def braces(self) -> tuple[int, int | None] | None:
+        """``{n}``, ``{n,}``, ``{n,m}``, ``{,m}``; None (and no progress) when ``{`` is a literal."""
+        s, j = self.s, self.i + 1
+        k = j
+        while k < self.n and s[k].isdigit():
+            k += 1
+        lo_txt = s[j:k]
+        if k < self.n and s[k] == "}":
+            if not lo_txt:
+                return None
+            self.i = k + 1
+            return int(lo_txt), int(lo_txt)
+        if k >= self.n or s[k] != ",":
+            return None
+        m = k + 1
+        while m < self.n and s[m].isdigit():
+            m += 1
+        if m >= self.n or s[m] != "}" or (not lo_txt and m == k + 1):
+            return None
+        self.i = m + 1
+        return (int(lo_txt) if lo_txt else 0), (int(s[k + 1 : m]) if m > k + 1 else None)
+
+    def atom(self) -> Node:
+        s = self.s
+        c = s[self.i]
+        if c == "(":
+            return self.group()
+        if c == "[":
+            return self.char_class()
+        if c == ".":
+            self.i += 1
+            return self.dot
+        if c == "\\":
+            return self.escape(in_class=False)
+        if c in "*+?":
+            raise self.bad("nothing to repeat")
+        if c == "{" and self.peek_braces():
+            raise self.bad("nothing to repeat")
+        self.i += 1
+        return self.char(ord(c))
+
+    def group(self) -> Node:
+        s, start = self.s, self.i
+        saved_dot = self.dot  # flags set inside a group end with it
+        self.i += 1
+        if s.startswith("?", self.i):
+            self.i += 1
+            if s.startswith(":", self.i):
+                self.i += 1
+            elif s.startswith(("P<", "<"), self.i) and not s.startswith(("<=", "<!"), self.i):
+                close = s.find(">", self.i)
+                name = s[self.i + (2 if s[self.i] == "P" else 1) : close] if close > 0 else ""
+                if close < 0 or not name.replace("_", "a").isalnum():
+                    raise self.bad("bad group name", start)
+                self.i = close + 1
+            elif s.startswith(("=", "!"), self.i):
+                raise self.refuse("lookahead", "lookaround assertions cannot be enforced by a DFA", start)
+            elif s.startswith(("<=", "<!"), self.i):
+                raise self.refuse("lookbehind", "lookaround assertions cannot be enforced by a DFA", start)
+            elif s.startswith("P=", self.i):
+                raise self.refuse("backreference", "backreferences are not regular", start)
+            elif s.startswith(">", self.i):
+                raise self.refuse("atomic group", "atomic groups change the language", start)
+            elif s.startswith("#", self.i):
+                close = s.find(")", self.i)
+                if close < 0:
+                    raise self.bad("unterminated comment", start)
+                self.i = close + 1
+                return EMPTY
+            elif self.flags(start):
+                return EMPTY  # "(?s)" form: applies to the rest of the enclosing group
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise BudgetExceeded("max_nesting", f"groups nested deeper than {MAX_NESTING} at offset {start}")
+        node = self.alternation()
+        self.dot = saved_dot
+        self.depth -= 1
+        if self.i >= self.n or s[self.i] != ")":
+            raise self.bad("missing ')'", start)
+        self.i += 1
+        return node
+
+    def flags(self, start: int) -> bool:
+        """Inline flags at ``self.i`` (after ``(?``); True for ``(?f)``, False for ``(?f:`` (a group follows).
+
+        Only flags that keep a DFA exact are taken, and only in the full-match dialect (ECMA has no inline
+        flags): ``s`` (dot matches newline), ``m`` (multi-line; ``^``/``$`` are only allowed at the edges, where
+        it changes nothing) and ``U`` (swap greediness; same language).
+        """
+        m = _FLAGS_RE.match(self.s, self.i)
+        if not m:
+            raise self.bad("bad group syntax", start)
+        on, off, end = m.group(1), m.group(2) or "", m.group(3)
+        bad = sorted(set(on + off) - set("smU"))
+        if bad or self.search:
+            what = f"(?{bad[0]})" if bad else "inline flags in a JSON Schema pattern"
+            raise self.refuse("inline flags", f"{what} is not supported", start)
+        if "s" in on:
+            self.dot = ANY_CHAR
+        elif "s" in off:
+            self.dot = DOT_PYTHON
+        self.i = m.end()
+        return end == ")"
+
+
+def _seq(items: list[Node]) -> Node:
+    flat: list[Node] = []
+    for item in items:
+        if isinstance(item, Seq):
+            flat.extend(item.items)
+        else:
+            flat.append(item)
+    return flat[0] if len(flat) == 1 else Seq(tuple(flat))
+
+
+def _alt(items: list[Node]) -> Node:
+    """Flattened, de-duplicated alternation (dict keeps order and is linear, unlike ``regex_ast.alt``)."""
+    flat: dict[Node, None] = {}
+    for item in items:
+        for sub in item.items if isinstance(item, Alt) else (item,):
+            flat[sub] = None
+    out = tuple(flat)
+    return out[0] if len(out) == 1 else Alt(out)

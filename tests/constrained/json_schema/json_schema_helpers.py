@@ -1,0 +1,145 @@
+"""Shared helpers: locating /work/shared corpora and running schema/instance tables through the oracle."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from constrained.errors import BudgetExceeded, InvalidConstraint, UnsupportedFeature
+from constrained.json_schema import lower_json_schema
+from constrained.regex_ast import CharSet, Repeat, to_python_regex
+
+REPO = Path(__file__).resolve().parents[3]
+SHARED = REPO / ".." / "shared"
+MAX_PATTERN_CHARS = 300_000  # Python's re gets slow beyond this; larger compiled schemas are counted apart
+MAX_TREE_NODES = 20_000
+
+
+def tree_size(node: Any, memo: dict[int, int] | None = None) -> int:
+    """Nodes in the fully expanded tree (shared sub-nodes counted once per use), computed over the DAG."""
+    memo = {} if memo is None else memo
+    key = id(node)
+    if key not in memo:
+        if isinstance(node, CharSet):
+            memo[key] = 1
+        elif isinstance(node, Repeat):
+            memo[key] = 1 + tree_size(node.item, memo)
+        else:
+            memo[key] = 1 + sum(tree_size(i, memo) for i in node.items)
+    return memo[key]
+
+
+def corpus(*parts: str) -> Path:
+    path = SHARED.joinpath("corpora", *parts)
+    if not path.exists():
+        pytest.skip(f"corpus missing: {path}")
+    return path
+
+
+def compact(x: Any, ascii_: bool = False) -> str:
+    return json.dumps(x, separators=(",", ":"), ensure_ascii=ascii_)
+
+
+@dataclass
+class Counts:
+    compiled: int = 0
+    refused: int = 0
+    dag_only: int = 0
+    valid_accepted: int = 0
+    valid_rejected: int = 0
+    invalid_rejected: int = 0
+    false_positives: list[str] = field(default_factory=list)
+
+
+class DagMatcher:
+    """Full-match oracle that works on the node DAG: end positions memoized per (node, start).
+
+    Its cost is (distinct nodes) x (text length), so large schemas whose expanded tree defeats Python's ``re``
+    can still be checked. Independent of ``to_python_regex``; the two are cross-checked on small schemas.
+    """
+
+    def __init__(self, node: Any) -> None:
+        self.node = node
+
+    def fullmatch(self, text: str) -> bool:
+        memo: dict[tuple[int, int], frozenset[int]] = {}
+
+        def ends(node: Any, i: int) -> frozenset[int]:
+            key = (id(node), i)
+            hit = memo.get(key)
+            if hit is not None:
+                return hit
+            if isinstance(node, CharSet):
+                ok = i < len(text) and any(lo <= ord(text[i]) <= hi for lo, hi in node.ranges)
+                out = frozenset((i + 1,)) if ok else frozenset()
+            elif isinstance(node, Repeat):
+                cur = {i}
+                for _ in range(node.min):
+                    cur = {q for p in cur for q in ends(node.item, p)}
+                seen, frontier, count = set(cur), cur, node.min
+                while frontier and (node.max is None or count < node.max):
+                    frontier = {q for p in frontier for q in ends(node.item, p)} - seen
+                    seen |= frontier
+                    count += 1
+                out = frozenset(seen)
+            elif type(node).__name__ == "Seq":
+                cur = {i}
+                for item in node.items:
+                    cur = {q for p in cur for q in ends(item, p)}
+                    if not cur:
+                        break
+                out = frozenset(cur)
+            else:
+                out = frozenset(q for item in node.items for q in ends(item, i))
+            memo[key] = out
+            return out
+
+        return len(text) in ends(self.node, 0)
+
+
+def compile_pattern(schema: Any, whitespace: str = "compact", any_depth: int = 1) -> tuple[Any, Any] | None:
+    """(node, matcher) for a schema, or None when refused. The matcher is ``re`` when the tree is small."""
+    try:
+        node = lower_json_schema(schema, whitespace=whitespace, any_depth=any_depth).node
+    except (UnsupportedFeature, BudgetExceeded, InvalidConstraint):
+        return None
+    if tree_size(node) > MAX_TREE_NODES:
+        return node, DagMatcher(node)
+    text = to_python_regex(node)
+    if len(text) > MAX_PATTERN_CHARS:
+        return node, DagMatcher(node)
+    return node, re.compile(text)
+
+
+def run_cases(cases: list[tuple[Any, list[tuple[Any, bool]]]], counts: Counts, serialize: Any, ws: str) -> None:
+    for schema, instances in cases:
+        compiled = compile_pattern(schema, ws)
+        if compiled is None:
+            counts.refused += 1
+            continue
+        node, matcher = compiled
+        counts.compiled += 1
+        counts.dag_only += isinstance(matcher, DagMatcher)
+        for data, valid in instances:
+            text = serialize(data)
+            hit = matcher.fullmatch(text) is not None and matcher.fullmatch(text) is not False
+            if not isinstance(matcher, DagMatcher):  # the two oracles must agree
+                assert DagMatcher(node).fullmatch(text) == hit, (schema, text)
+            if valid:
+                counts.valid_accepted += hit
+                counts.valid_rejected += not hit
+            elif hit:
+                counts.false_positives.append(f"{json.dumps(schema)[:300]} :: {text[:200]}")
+            else:
+                counts.invalid_rejected += 1
+
+
+def truth(schema: Any, data: Any) -> bool:
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    return bool(cls(schema, format_checker=jsonschema.FormatChecker()).is_valid(data))

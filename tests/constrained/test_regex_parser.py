@@ -1,0 +1,187 @@
+"""Regex front end: accept/reject tables against Python's ``re`` and refusals by feature name."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from constrained import BudgetExceeded, InvalidConstraint, UnsupportedFeature, compile_regex
+from constrained.regex_parser import parse_regex
+
+# (pattern, strings to try): the oracle is re.fullmatch (ASCII flag: ECMA \d \w \s are ASCII-ish).
+ORACLE = [
+    (r"abc", ["abc", "ab", "abcd", ""]),
+    (r"a|b|", ["a", "b", "", "ab"]),
+    (r"(ab)*c", ["c", "abc", "ababc", "abac", "ab"]),
+    (r"[a-c]{2,3}", ["ab", "abc", "a", "abca", "abd"]),
+    (r"[^a-c]+", ["xyz", "xaz", "", "\n"]),
+    (r"a{3}", ["aaa", "aa", "aaaa"]),
+    (r"a{2,}", ["a", "aa", "aaaaaa"]),
+    (r"a{,2}", ["", "a", "aa", "aaa"]),
+    (r"a{x}", ["a{x}", "a"]),
+    (r"a{", ["a{", "a"]),
+    (r"\d+\.\d*", ["1.", "12.34", ".5", "1"]),
+    (r"\w+\s\W", ["ab_9 !", "ab  !", "a\t-"]),
+    (r"\D\S", ["a1", "1a", "aa"]),
+    (r"[a\-z]", ["-", "a", "b"]),
+    (r"[]a]", ["]", "a", "b"]),
+    (r"[-a]", ["-", "a"]),
+    (r"a.c", ["abc", "a\nc", "a.c", "ac"]),
+    (r"x*?y+?z??", ["y", "xxyyz", "z"]),
+    (r"(?:ab|cd)+", ["ab", "abcd", "abc", ""]),
+    (r"(?P<year>\d{4})-(?P<m>\d\d)", ["2024-01", "24-01"]),
+    (r"\x41\u00e9\t\n\\\.\/", ["Aé\t\n\\./", "Ae\t\n\\./"]),
+    (r"é+|ü|日本", ["é", "éé", "ü", "日本", "日"]),
+    (r"[α-ω]+", ["αβ", "ω", "a"]),
+    (r"a(?#comment)b", ["ab", "a(?#comment)b"]),
+    (r"(a|b)*abb", ["abb", "aabb", "babb", "ab"]),
+    (r"((a|b)c)*", ["", "ac", "acbc", "abc"]),
+    (r"^abc$", ["abc", "abcd"]),
+    (r"^a|b$", ["a", "b", "ab"]),
+    (r"\Aab\Z", ["ab", "a"]),
+]
+
+
+@pytest.mark.parametrize(("pattern", "texts"), ORACLE)
+def test_matches_python_re(pattern: str, texts: list[str]) -> None:
+    c = compile_regex(pattern, None)
+    for text in texts:
+        expected = re.fullmatch(pattern, text, re.ASCII) is not None
+        assert c.accepts(text) == expected, (pattern, text)
+
+
+def test_class_escape_then_dash_is_literal_dash() -> None:
+    c = compile_regex(r"[\d-z]+", None)  # ECMA Annex B; Python's re refuses this one
+    assert c.accepts("1-z") and c.accepts("-")
+    assert not c.accepts("a")
+
+
+def test_ecma_escapes() -> None:
+    c = compile_regex(r"\u{1F600}\x{41}\uD83D\uDE00\cA", None)
+    assert c.accepts("😀A😀\x01")
+    assert not c.accepts("😀A😀A")
+
+
+def test_ecma_whitespace_and_word() -> None:
+    c = compile_regex(r"\s\w", None)
+    assert c.accepts("\u00a0a") and c.accepts("\ufeff_") and c.accepts("\u2028Z")
+    assert not c.accepts(" é")  # \w is ASCII-only in ECMA-262
+
+
+def test_unicode_properties() -> None:
+    c = compile_regex(r"\p{Lu}\p{Ll}+\P{L}\p{N}", None)
+    assert c.accepts("\u01c5éλ 5") is False  # U+01C5 is Lt, not Lu
+    assert c.accepts("Ééλ 5")
+    assert c.accepts("Aa-٣")
+    assert not c.accepts("aa-3")
+    assert compile_regex(r"\p{Letter}\pL\p{gc=Nd}", None).accepts("ab1")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "keyword"),
+    [
+        (r"(a)\1", "backreference"),
+        (r"(?P<x>a)(?P=x)", "backreference"),
+        (r"(?<x>a)\k<x>", "backreference"),
+        (r"a(?=b)", "lookahead"),
+        (r"a(?!b)", "lookahead"),
+        (r"(?<=a)b", "lookbehind"),
+        (r"(?<!a)b", "lookbehind"),
+        (r"\bword\b", "word boundary"),
+        (r"a\B", "word boundary"),
+        (r"a*+", "possessive quantifier"),
+        (r"(?i)abc", "inline flags"),
+        (r"(?>a)", "atomic group"),
+        (r"a^b", "anchor"),
+        (r"a$b", "anchor"),
+        (r"(^a)", "anchor"),
+        (r"\p{Script=Greek}", "unicode property"),
+        (r"\p{NoSuchThing}", "unicode property"),
+    ],
+)
+def test_refusals_name_the_feature(pattern: str, keyword: str) -> None:
+    with pytest.raises(UnsupportedFeature) as info:
+        parse_regex(pattern)
+    assert info.value.keyword == keyword
+    assert info.value.pointer.startswith("offset ")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "offset"),
+    [("(ab", 0), ("ab)", 2), ("[ab", 0), ("*a", 0), ("a**", 2), ("a{3,2}", 0), ("\\", 0), ("[z-a]", 2),
+     ("\\q", 0), ("\\xZZ", 0), ("a{2}{3}", 4)],
+)  # fmt: skip
+def test_syntax_errors_have_offsets(pattern: str, offset: int) -> None:
+    with pytest.raises(InvalidConstraint) as info:
+        parse_regex(pattern)
+    assert info.value.location == f"offset {offset}"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "yes", "no"),
+    [
+        ("abc", ["abc", "xxabcyy", "ab\nabc\n"], ["ab", "acb"]),
+        ("^abc", ["abc", "abcz"], ["zabc"]),
+        ("abc$", ["abc", "zabc"], ["abcz"]),
+        ("^abc$", ["abc"], ["zabc", "abcz"]),
+        ("^a|b$", ["a", "az", "zb"], ["za", "bz"]),
+        ("a.c", ["abc"], ["a\nc", "a\rc", "a\u2028c"]),
+        ("", ["", "anything"], []),
+    ],
+)
+def test_search_mode(pattern: str, yes: list[str], no: list[str]) -> None:
+    from constrained.byte_dfa import ByteDFA
+
+    dfa = ByteDFA.from_node(parse_regex(pattern, search=True))
+    for text in yes:
+        assert dfa.accepts(text.encode()), text
+    for text in no:
+        assert not dfa.accepts(text.encode()), text
+
+
+def test_large_patterns_parse_fast() -> None:
+    big_alt = "|".join(f"item{i}" for i in range(12000))  # ~100 KB
+    t0 = time.perf_counter()
+    node = parse_regex(big_alt)
+    big_lit = parse_regex("abcdefgh" * 13000)
+    assert time.perf_counter() - t0 < 3.0
+    assert node is not None and big_lit is not None
+
+
+def test_deep_nesting_is_a_budget_error() -> None:
+    with pytest.raises(BudgetExceeded):
+        parse_regex("(" * 500 + "a" + ")" * 500)
+    assert compile_regex("(" * 50 + "a" + ")" * 50, None).accepts("a")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "yes", "no"),
+    [
+        ("(?s)a.b", ["a\nb", "axb"], ["ab"]),
+        ("(?s:a.)b.", ["a\nbx"], ["a\nb\n"]),
+        ("(a(?s).)b.", ["a\nbx"], ["a\nb\n"]),
+        ("(?m)^ab$", ["ab"], ["ab\n"]),
+        ("(?U)a+b*", ["aab"], ["b"]),
+        ("(?s-m)a.", ["a\n"], ["a"]),
+        ("[[:alpha:]_]+[[:^digit:]]", ["ab_x", "a-"], ["a1", "1x"]),
+    ],
+)
+def test_inline_flags_and_posix_classes(pattern: str, yes: list[str], no: list[str]) -> None:
+    c = compile_regex(pattern, None)
+    for text in yes:
+        assert c.accepts(text), text
+    for text in no:
+        assert not c.accepts(text), text
+
+
+@pytest.mark.parametrize(
+    ("pattern", "search", "keyword"),
+    [("(?i)a", False, "inline flags"), ("(?x)a", False, "inline flags"), ("(?s)a", True, "inline flags"),
+     ("[[:alpha:]]", True, "posix class"), ("[[:nope:]]", False, "posix class")],
+)  # fmt: skip
+def test_flag_and_posix_refusals(pattern: str, search: bool, keyword: str) -> None:
+    with pytest.raises(UnsupportedFeature) as info:
+        parse_regex(pattern, search=search)
+    assert info.value.keyword == keyword
