@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from litestar import Response
 
+from api.schemas.errors import RequestError
+
 ERROR_TYPES = {
     400: "invalid_request_error",
     401: "authentication_error",
@@ -27,3 +29,8 @@ def error_response(status: int, message: str, param: str | None = None, code: st
         }
     }
     return Response(content=body, status_code=status)
+
+
+def request_error_response(exc: RequestError) -> Response[dict]:
+    """The 400 answer for a request the schemas refused, with ``param`` naming the offending field."""
+    return error_response(400, exc.message, param=exc.param)
