@@ -169,7 +169,7 @@ def load_hf_state_dict(args: ModelArgs, tensors: Mapping[str, Tensor]) -> Transf
 def load_hf_folder(folder: str | Path) -> tuple[Transformer, ModelArgs]:
     """Load a Hugging Face model folder (``config.json`` + ``*.safetensors``) as float32.
 
-    Needs the ``safetensors`` package (not a declared dependency yet).
+    Uses the ``safetensors`` package (a declared dependency).
 
     Raises:
         ImportError: ``safetensors`` is not installed.
