@@ -10,7 +10,7 @@ import time
 import numpy as np
 
 from constrained.errors import BudgetExceeded
-from constrained.regex_ast import Alt, CharSet, Node, Repeat, Seq
+from constrained.regex_ast import Alt, Automaton, CharSet, Node, Repeat, Seq
 from constrained.utf8 import charset_fragment
 
 MAX_NFA_STATES = 1_000_000  # ~200 bytes of Python lists per state
@@ -64,6 +64,8 @@ class ByteNFA:
             key = ("a", *sorted({self.intern(i) for i in node.items}))
         elif isinstance(node, Repeat):
             key = ("r", self.intern(node.item), node.min, node.max)
+        elif isinstance(node, Automaton):  # dfa_ops hook
+            key = ("d", id(node))
         else:
             raise TypeError(f"not a regex node: {node!r}")
         sid = self._keys.setdefault(key, len(self._keys))
@@ -87,6 +89,8 @@ class ByteNFA:
             entry = self.new()
             for item in node.items:
                 self.eps[entry].append(self.build(item, k))
+        elif isinstance(node, Automaton):  # dfa_ops hook
+            entry = self.automaton(node, k)
         else:
             assert isinstance(node, Repeat)
             entry = self.repeat(node, k)
@@ -100,6 +104,19 @@ class ByteNFA:
         for src, lo, hi, dst in edges:
             self.edges[ids[src]].append((lo, hi, ids[dst]))
         return ids[0]
+
+    def automaton(self, node: Automaton, k: int) -> int:
+        """Entry of a copy of a prebuilt byte DFA (``dfa_ops``): one NFA state per live DFA state, accept -> ``k``."""
+        from constrained.dfa_ops import byte_edges
+
+        edges, accepting, start = byte_edges(node.dfa)
+        ids = [self.new() for _ in edges]
+        for s, out in enumerate(edges):
+            for lo, hi, dst in out:
+                self.edges[ids[s]].append((lo, hi, ids[dst]))
+            if accepting[s]:
+                self.eps[ids[s]].append(k)
+        return ids[start]
 
     def repeat(self, node: Repeat, k: int) -> int:
         """Entry for ``item{min,max}`` then ``k``: optional copies chain right to left, then mandatory ones."""

@@ -1,9 +1,10 @@
 """``TokenIndex``: per DFA state, which tokens are viable and where each lands; computed lazily, cached.
 
-A first visit walks every distinct token *class string* through the DFA at once with numpy, one byte column at
-a time (tokens whose bytes map to the same class sequence behave identically, so they are walked once). The
-result is cached per state as the packed int32 mask words plus sorted ``(allowed ids, next states)``; later
-visits are a lookup and a copy.
+A first visit walks the vocabulary trie against the DFA in compiled code (``token_trie``; a dead prefix skips
+its whole subtree). Without numba it walks every distinct token *class string* through the DFA at once with
+numpy, one byte column at a time (tokens whose bytes map to the same class sequence behave identically, so they
+are walked once); that walk is also the reference the tests compare the compiled one against. The result is
+cached per state as the packed int32 mask words; later visits are a lookup and a copy.
 
 Mask layout (shared with xgrammar / llguidance / vLLM): token ``t`` is bit ``t & 31`` of word ``t >> 5``.
 """
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from constrained.byte_dfa import DEAD, ByteDFA
+from constrained.token_trie import kernels
 from constrained.vocab import Vocabulary
 
 _MUL = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit multiplier for the class-string hash
@@ -51,7 +53,13 @@ class TokenIndex:
         self._eos = np.array(vocab.eos_token_ids, dtype=np.int64)
         self._cache: dict[int, StateEntry] = {}
         self._lock = threading.Lock()
-        self._prepare()
+        self._kernels = kernels()
+        self._trie = vocab.trie() if self._kernels is not None else None
+        if self._trie is not None and self._trie.kernel_arrays is None:
+            self._kernels = self._trie = None  # trie cached before numba was enabled: use the reference walk
+        self._prepared = False
+        if self._kernels is None:
+            self._prepare()
 
     def _prepare(self) -> None:
         """Collapse tokens into distinct class strings; keep column-major classes of one representative each."""
@@ -84,10 +92,14 @@ class TokenIndex:
         # id -> representative slot; ids that are never walkable point at a trailing slot that stays DEAD.
         self._slot_of_id = np.full(self.vocab.size, len(reps), dtype=np.int64)
         self._slot_of_id[walk.order] = pos_of_rep[rep]
+        self._prepared = True
 
     @property
     def num_distinct(self) -> int:
-        """Number of distinct token class strings (walks per first visit)."""
+        """Number of distinct token class strings (walks per first visit of the reference path)."""
+        with self._lock:
+            if not self._prepared:
+                self._prepare()
         return self._num_reps
 
     def entry(self, state: int) -> StateEntry:
@@ -100,6 +112,26 @@ class TokenIndex:
         return got
 
     def _compute(self, state: int) -> StateEntry:
+        k, trie = self._kernels, self._trie
+        if k is None or trie is None:
+            return self.compute_reference(state)
+        words = np.zeros((self.num_words + 1) // 2, dtype=np.int64)
+        num = 0
+        if state != DEAD:
+            table, classes = self.dfa.table, self.dfa.classes
+            num = int(k.mask_walk(table, classes, int(state), trie.kernel_arrays, words, trie.scratch()))
+        out = words.view("<i4")[: self.num_words].astype(np.int32)
+        if state != DEAD and self.dfa.accepting[state] and len(self._eos):
+            np.bitwise_or.at(out, self._eos >> 5, (np.int64(1) << (self._eos & 31)).astype(np.uint32).view(np.int32))
+            num += len(self._eos)
+        out.flags.writeable = False
+        return StateEntry(out, num)
+
+    def compute_reference(self, state: int) -> StateEntry:
+        """The entry for ``state`` by the numpy class-string walk (no cache; the tests' oracle)."""
+        with self._lock:
+            if not self._prepared:
+                self._prepare()
         final = np.full(self._num_reps + 1, DEAD, dtype=np.int64)
         if state != DEAD:
             flat, stride = self._flat, self._stride

@@ -13,9 +13,12 @@ import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from constrained.token_trie import TokenTrie
 
 EOS_NAMES = ("</s>", "<|endoftext|>", "<|im_end|>", "<|eot_id|>", "<|end_of_text|>", "<eos>")
 _BYTE_PIECE = re.compile(r"<0x([0-9A-Fa-f]{2})>")
@@ -85,6 +88,7 @@ class Vocabulary:
         self._lock = threading.Lock()
         self._fingerprint: str | None = None
         self._walk: WalkData | None = None
+        self._trie: TokenTrie | None = None
 
     # --- constructors --------------------------------------------------------------------------------------------
 
@@ -194,6 +198,28 @@ class Vocabulary:
             if self._walk is None:
                 self._walk = self._build_walk_data()
             return self._walk
+
+    def precompute(self) -> None:
+        """Build the per-vocabulary mask data now (walk data, token trie, compiled kernels) instead of lazily.
+
+        Call it once after loading a tokenizer: otherwise the first mask of the process pays it (~1-2 s on a
+        128k vocabulary, most of it loading the compiled kernels).
+        """
+        from constrained.token_trie import kernels, warm_up
+
+        if kernels() is None:
+            self.walk_data()  # what the numpy walks use
+        self.trie()
+        warm_up()
+
+    def trie(self) -> TokenTrie:
+        """Walkable tokens sorted by bytes, as a trie for compiled mask walks (computed once, cached)."""
+        from constrained.token_trie import build_trie
+
+        with self._lock:
+            if self._trie is None:
+                self._trie = build_trie(self)
+            return self._trie
 
     def _build_walk_data(self) -> WalkData:
         ids = np.array([i for i in range(self.size) if self.walkable(i)], dtype=np.int32)

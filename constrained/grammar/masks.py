@@ -25,6 +25,7 @@ import numpy as np
 
 from constrained.byte_dfa import DEAD
 from constrained.grammar.earley import CompiledCFG, EarleySet, GrammarParserState
+from constrained.token_trie import kernels
 from constrained.vocab import Vocabulary
 
 
@@ -52,21 +53,19 @@ class GrammarMaskIndex:
         self.cfg = cfg
         self.vocab = vocab
         self.num_words = (vocab.size + 31) // 32
-        self._walk = vocab.walk_data()
-        tb = vocab.token_bytes
-        ids = [i for i in range(vocab.size) if vocab.walkable(i)]
-        ids.sort(key=lambda i: tb[i] or b"")
-        self.sorted_ids = np.array(ids, dtype=np.int32)
+        # Tokens sorted by bytes (shared with the vocabulary's trie), every token's bytes back to back in that
+        # order; ``_end_of[p]`` is where the token holding byte p ends.
+        trie = vocab.trie()
+        self._kernels = kernels()
+        self._trie = trie if self._kernels is not None and trie.kernel_arrays is not None else None
+        self.sorted_ids = trie.sorted_ids
         self.rank = np.full(vocab.size, -1, dtype=np.int64)
-        self.rank[self.sorted_ids] = np.arange(len(ids))
-        # Every token's bytes back to back in byte order; ``_end_of[p]`` is where the token holding byte p ends.
-        blobs = [tb[i] or b"" for i in ids]
-        lengths = np.array([len(b) for b in blobs], dtype=np.int64)
-        self._buf = np.frombuffer(b"".join(blobs), dtype=np.uint8).astype(np.int64)
-        self._starts = np.zeros(len(ids) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=self._starts[1:])
-        self._end_of = np.repeat(self._starts[1:], lengths)
+        self.rank[self.sorted_ids] = np.arange(len(self.sorted_ids))
+        self._starts = trie.starts
+        self._buf = trie.buf.astype(np.int64)
+        self._end_of = trie.end_of
         self._suffix: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._suffix_sets: dict[frozenset[int], tuple[np.ndarray, np.ndarray]] = {}
         self._eos = np.array(vocab.eos_token_ids, dtype=np.int64)
         self._flat: dict[int, np.ndarray] = {}
         self._cache: dict[tuple[int, int], LexemeEntry] = {}
@@ -178,20 +177,40 @@ class GrammarMaskIndex:
         follow. Where the rest stays inside such a terminal (``_suffix_walk``: vectorized over every token suffix)
         the token is viable; where it may end that terminal too, the parser walks the token; else it is dead.
         """
-        starts = {t2 for b in self.cfg.end_sets(k, t) for t2 in b.start_terms}
-        alive = np.zeros(len(e.cross_flat), dtype=bool)
-        again = np.zeros(len(e.cross_flat), dtype=bool)
-        for t2 in starts:
-            stays, crosses = self._suffix_walk(t2)
-            alive |= _bit(stays, e.cross_flat)
-            again |= _bit(crosses, e.cross_flat)
-        good = np.unique(e.cross_rank[alive])
-        need = np.setdiff1d(np.unique(e.cross_rank[again]), good)
-        ok = self.sorted_ids[good].astype(np.int64)
+        starts = frozenset(t2 for b in self.cfg.end_sets(k, t) for t2 in b.start_terms)
+        stays, crosses = self._suffix_union(starts)
+        alive = _bit(stays, e.cross_flat)
+        again = _bit(crosses, e.cross_flat)
+        # Boolean marks per rank instead of np.unique: crossing lists run to 10^5 entries for word-like terminals.
+        n = len(self.sorted_ids)
+        good_mark = np.zeros(n, dtype=bool)
+        good_mark[e.cross_rank[alive]] = True
+        need_mark = np.zeros(n, dtype=bool)
+        need_mark[e.cross_rank[again]] = True
+        need_mark &= ~good_mark
+        need = np.flatnonzero(need_mark)
+        ok = self.sorted_ids[np.flatnonzero(good_mark)].astype(np.int64)
         if len(need):
             walked = self.viable_tokens(GrammarParserState((), ((k, t, s),)), self.sorted_ids[need])
             ok = np.concatenate([ok, np.array(walked, dtype=np.int64)])
         return ok
+
+    def _suffix_union(self, terminals: frozenset[int]) -> tuple[np.ndarray, np.ndarray]:
+        """``_suffix_walk`` OR-ed over a set of terminals (cached per set: the same boundaries recur)."""
+        got = self._suffix_sets.get(terminals)
+        if got is None:
+            stays = np.zeros((len(self._buf) + 7) // 8, dtype=np.uint8)
+            crosses = np.zeros_like(stays)
+            for t2 in terminals:
+                s2, c2 = self._suffix_walk(t2)
+                stays |= s2
+                crosses |= c2
+            got = (stays, crosses)
+            with self._lock:
+                if len(self._suffix_sets) > 256:  # bounded: one entry is 2 bits per vocabulary byte
+                    self._suffix_sets.clear()
+                self._suffix_sets[terminals] = got
+        return got
 
     def _suffix_walk(self, terminal: int) -> tuple[np.ndarray, np.ndarray]:
         """Walk every token suffix through a fresh lexeme of ``terminal`` (cached).
@@ -203,6 +222,21 @@ class GrammarMaskIndex:
         got = self._suffix.get(terminal)
         if got is not None:
             return got
+        if self._trie is None or self._kernels is None:
+            got = self.suffix_walk_reference(terminal)
+        else:
+            dfa = self.cfg.dfas[terminal]
+            stays = np.zeros(len(self._buf), dtype=bool)
+            crosses = np.zeros(len(self._buf), dtype=bool)
+            start = int(dfa.start)
+            self._kernels.suffix_walk(dfa.table, dfa.classes, dfa.accepting, start, self._trie.buf, self._end_of,
+                                      stays, crosses)  # fmt: skip
+            got = (np.packbits(stays, bitorder="little"), np.packbits(crosses, bitorder="little"))
+        self._suffix[terminal] = got
+        return got
+
+    def suffix_walk_reference(self, terminal: int) -> tuple[np.ndarray, np.ndarray]:
+        """``_suffix_walk`` by a numpy walk of every byte position at once (no cache; the tests' oracle)."""
         flat = self._table(terminal)
         dfa = self.cfg.dfas[terminal]
         acc = dfa.accepting
@@ -223,9 +257,7 @@ class GrammarMaskIndex:
             idx, cur = idx[live], cur[live]
             d += 1
         # Packed: 1 bit per vocabulary byte per terminal (~100 KB for a 128k vocabulary) instead of 1 byte.
-        got = (np.packbits(stays, bitorder="little"), np.packbits(crosses, bitorder="little"))
-        self._suffix[terminal] = got
-        return got
+        return np.packbits(stays, bitorder="little"), np.packbits(crosses, bitorder="little")
 
     def entry(self, terminal: int, dfa_state: int) -> LexemeEntry:
         """The cached vocabulary walk from ``(terminal, dfa_state)`` (computed on first use)."""
@@ -247,7 +279,30 @@ class GrammarMaskIndex:
         return flat
 
     def _compute(self, terminal: int, dfa_state: int) -> LexemeEntry:
-        walk = self._walk
+        k, trie = self._kernels, self._trie
+        if k is None or trie is None or trie.kernel_arrays is None:
+            return self.compute_reference(terminal, dfa_state)
+        dfa = self.cfg.dfas[terminal]
+        words = np.zeros((self.num_words + 1) // 2, dtype=np.int64)
+        cross = np.empty(trie.num_nodes, dtype=np.int64)
+        num = int(k.lexeme_walk(dfa.table, dfa.classes, dfa.accepting, int(dfa_state), trie.kernel_arrays, words, cross,
+                                trie.scratch()))  # fmt: skip
+        out = words.view("<i4")[: self.num_words].astype(np.int32)
+        out.flags.writeable = False
+        # Crossing nodes -> every token through them that goes on, and where its rest starts in the byte buffer.
+        nodes = cross[:num]
+        lo, hi = trie.subtree_ranks(nodes)
+        lens = hi - lo
+        total = int(lens.sum())
+        offsets = np.repeat(lo - (np.cumsum(lens) - lens), lens)
+        ranks = np.arange(total, dtype=np.int64) + offsets
+        depth = trie.kernel_arrays[1]
+        flats = self._starts[ranks] + np.repeat(depth[nodes].astype(np.int64), lens)
+        return LexemeEntry(out, ranks, flats)
+
+    def compute_reference(self, terminal: int, dfa_state: int) -> LexemeEntry:
+        """The ``LexemeEntry`` by a numpy walk of the whole vocabulary (no cache; the tests' oracle)."""
+        walk = self.vocab.walk_data()
         flat = self._table(terminal)
         acc = self.cfg.dfas[terminal].accepting
         n = len(walk.order)
