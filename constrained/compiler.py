@@ -212,6 +212,10 @@ def compile_json_schema(
         from constrained.json_schema import lower_json_schema
 
         lowered = lower_json_schema(schema_obj, whitespace=whitespace, lenient=lenient)
+        if getattr(lowered, "rules", None):  # recursion or unbounded nesting: compiled as a grammar, exact
+            from constrained.json_schema.compile import compile_lowered
+
+            return compile_lowered(lowered, vocab, max_states, max_seconds)  # type: ignore[return-value]
         return _compile_node("json_schema", lowered.node, vocab, max_states, max_seconds, lowered.weakened)
 
     key = _key("json_schema", spec, (whitespace, lenient, max_states, max_seconds), vocab)

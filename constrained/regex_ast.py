@@ -48,6 +48,21 @@ class Repeat:
 
 Node = CharSet | Seq | Alt | Repeat
 
+
+@dataclass(frozen=True, eq=False)
+class Automaton:
+    """Hook for ``dfa_ops``: a sub-language given by a prebuilt, non-empty-string byte DFA (``ByteDFA``).
+
+    Built only by ``constrained.dfa_ops`` (intersection, difference) and embedded by ``nfa.ByteNFA``; compared
+    by identity. It is not part of ``Node``: only ``dfa_ops`` callers ever meet it, cast to ``Node``. ``min``
+    and ``item`` let generic walkers that treat unknown nodes as a ``Repeat`` see a non-nullable, non-empty
+    language.
+    """
+
+    dfa: object
+    min: int = 1
+    item: CharSet = CharSet(((0, MAX_CODEPOINT),))
+
 EMPTY = Seq(())
 NOTHING = Alt(())
 

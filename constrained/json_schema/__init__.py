@@ -7,10 +7,14 @@ Entry point::
     lowered.weakened  # what lenient mode dropped instead of refusing
 
 Soundness: every text the node matches parses to an instance valid against the schema. Stricter-than-schema
-bounds, all documented in their modules: properties in schema order with extras last; "any value" nested at
-most ``any_depth`` containers deep; recursive ``$ref`` unrolled ``max_ref_depth`` times; ``integer`` written
+choices, all documented in their modules: properties in schema order with extras last; ``integer`` written
 without fraction/exponent; bounded ``number`` written without exponent; ``-0`` never produced; whitespace
 bounded (see ``whitespace.py``); format patterns are subsets of their RFCs (``formats.py``).
+Recursion is exact by default: a recursive ``$ref`` and "any value" become grammar rules (``rules``, compiled
+by ``compile.compile_lowered`` with the Earley path); with ``exact_recursion=False`` they are unrolled to
+``max_ref_depth`` / ``any_depth`` instead (a stated bound). Recursion that only closes through merged siblings
+keeps the unroll bound and is listed in ``bounded``. Intersections and complements (pattern with lengths,
+``not``, ``contains``, ``patternProperties`` keys) are DFA products (``constrained.dfa_ops``).
 The keyword decisions live in ``policy.POLICY``.
 """
 
@@ -27,6 +31,7 @@ from constrained.errors import InvalidConstraint
 from constrained.regex_ast import Node
 
 from .lower import Lowerer
+from .rules import used_rules
 from .whitespace import whitespace_node
 
 
@@ -45,6 +50,13 @@ class LoweredSchema:
 
     node: Node
     weakened: list[Weakening] = field(default_factory=list)
+    rules: dict[str, Node] = field(default_factory=dict)
+    bounded: list[str] = field(default_factory=list)
+
+    @property
+    def regular(self) -> bool:
+        """True when ``node`` is a plain regex; else it holds ``RuleRef``s into ``rules`` (a grammar)."""
+        return not self.rules
 
 
 def lower_json_schema(
@@ -55,6 +67,7 @@ def lower_json_schema(
     any_depth: int = 2,
     max_ref_depth: int = 3,
     extra_properties: bool = True,
+    exact_recursion: bool = True,
 ) -> LoweredSchema:
     """Lower a JSON Schema to a regex AST over the JSON texts it accepts.
 
@@ -66,6 +79,8 @@ def lower_json_schema(
         max_ref_depth: how many times one recursive ``$ref`` is unrolled before deeper nesting is refused.
         extra_properties: when False, objects without ``additionalProperties`` admit only declared keys
             (stricter, smaller automata).
+        exact_recursion: recursive ``$ref`` and "any value" become grammar rules (``rules``, no depth bound);
+            when False they are unrolled to ``max_ref_depth`` / ``any_depth`` and the result is always regular.
 
     Raises:
         InvalidConstraint: the schema is not JSON or fails its meta-schema.
@@ -85,9 +100,13 @@ def lower_json_schema(
     except jsonschema.SchemaError as exc:
         where = "/" + "/".join(str(p) for p in exc.absolute_path) if exc.absolute_path else ""
         raise InvalidConstraint(f"schema fails its meta-schema: {exc.message}", where) from exc
-    lw = Lowerer(schema, cls, whitespace_node(whitespace), lenient, any_depth, max_ref_depth, extra_properties)
+    lw = Lowerer(
+        schema, cls, whitespace_node(whitespace), lenient, any_depth, max_ref_depth, extra_properties, exact_recursion
+    )
     node = lw.lower(schema, "", lw.resolver)
-    return LoweredSchema(node, [Weakening(*w) for w in lw.weakened])
+    rules = used_rules(node, lw.rules)
+    bounded = sorted(set(lw.bounds_hit))
+    return LoweredSchema(node, [Weakening(*w) for w in lw.weakened], rules, bounded)
 
 
 __all__ = ["LoweredSchema", "Weakening", "lower_json_schema"]

@@ -11,20 +11,41 @@ from typing import TYPE_CHECKING, Any
 
 from constrained.regex_ast import EMPTY, NOTHING, Node, alt, chars, optional, repeat, seq
 
+from .contains import contains_node
+from .unique import unique_node
+
 if TYPE_CHECKING:
     from .lower import Lowerer
 
 
 def array_node(lw: Lowerer, schema: dict, ptr: str, res: Any) -> Node:
     """The array texts allowed by ``schema``'s array keywords."""
+    if schema.get("uniqueItems") is True:
+        distinct = unique_node(lw, schema, ptr, res)
+        if distinct is not None:
+            return distinct
+        lw.refuse(
+            "uniqueItems",
+            f"{ptr}/uniqueItems",
+            "only item schemas listing at most 6 values (enum, const, "
+            "boolean, null) without positional items or contains",
+        )
+    if "contains" in schema:
+        counted = contains_node(lw, schema, ptr, res)
+        if counted is not None:
+            return counted
     ws = lw.ws
     items = schema.get("items", True)
     if isinstance(items, list):  # draft 2019-09 and older: positional items + additionalItems
         prefix, prefix_key = items, "items"
         rest, rest_ptr = schema.get("additionalItems", True), f"{ptr}/additionalItems"
+        if "additionalItems" not in schema:
+            rest, rest_ptr = _unevaluated(lw, schema, ptr)
     else:
         prefix, prefix_key = schema.get("prefixItems", []), "prefixItems"
         rest, rest_ptr = items, f"{ptr}/items"
+        if "items" not in schema:
+            rest, rest_ptr = _unevaluated(lw, schema, ptr)
     lo = int(schema.get("minItems", 0))  # 2.0 is a valid count in 2020-12
     hi = None if schema.get("maxItems") is None else int(schema["maxItems"])
     if hi is not None and hi < lo:
@@ -62,3 +83,16 @@ def array_node(lw: Lowerer, schema: dict, ptr: str, res: Any) -> Node:
     first = seq(element(0), tail)
     body = alt(EMPTY, first) if lo == 0 else first
     return seq(chars("["), ws, body, chars("]"))
+
+
+def _unevaluated(lw: Lowerer, schema: dict, ptr: str) -> tuple[Any, str]:
+    """The schema for items after the positional ones when no ``items`` evaluates them: ``unevaluatedItems``.
+
+    Exact after ``$ref``/``allOf`` merging (every evaluating keyword is in this object); ``contains`` also
+    evaluates the items it matches, which is refused here.
+    """
+    rest = schema.get("unevaluatedItems", True)
+    if rest is not True and "contains" in schema:
+        lw.refuse("unevaluatedItems", f"{ptr}/unevaluatedItems", "together with contains is not supported")
+        return True, f"{ptr}/unevaluatedItems"
+    return rest, f"{ptr}/unevaluatedItems"

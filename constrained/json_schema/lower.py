@@ -12,16 +12,22 @@ from typing import Any
 
 from jsonschema import FormatChecker
 
+from constrained.dfa_ops import difference
 from constrained.errors import BudgetExceeded, UnsupportedFeature
 from constrained.regex_ast import NOTHING, Node, alt, literal
 
 from .arrays import array_node
-from .merge import CannotMerge, has_constraints, merge, types_of
+from .conditional import split_conditional
+from .dependencies import KEYWORDS as DEPENDENCY_KEYWORDS
+from .dependencies import has_dependencies, split_dependencies
+from .merge import ALL_TYPES, CannotMerge, has_constraints, localize_unevaluated, merge, types_of
+from .negation import NEGATABLE_TYPES, apply_not
 from .objects import object_node
 from .policy import POLICY, STRUCTURAL, refusals
 from .refs import document_resolver, enter, resolve
+from .rules import ANY_RULE, rule_ref
 from .scalars import number_node, string_node
-from .values import any_value, number_spellings, value_node
+from .values import any_value, any_value_body, number_spellings, value_node
 
 _OLD_DRAFTS = ("draft3", "draft4", "draft6", "draft7")
 # Bound on subschema visits: recursive refs unrolled max_ref_depth times can still multiply (several
@@ -42,8 +48,16 @@ class Lowerer:
         any_depth: int,
         max_ref_depth: int,
         extra_properties: bool,
+        exact_recursion: bool = True,
     ) -> None:
         self.ws = ws
+        self.exact_recursion = exact_recursion
+        # Grammar rules for recursion (exact mode): rule name -> body node, ref key -> rule name.
+        self.rules: dict[str, Node] = {}
+        self._rule_names: dict[int, str] = {}
+        self._ref_targets: dict[int, Any] = {}
+        # Pointers where a recursive reference was cut at max_ref_depth (a stated bound: deeper is rejected).
+        self.bounds_hit: list[str] = []
         self.lenient = lenient
         self.any_depth = any_depth
         self.max_ref_depth = max_ref_depth
@@ -54,7 +68,9 @@ class Lowerer:
         self.resolver, self.spec = document_resolver(root, dialect)
         self.active: dict[int, int] = {}
         self.weakened: list[tuple[str, str, str]] = []
-        self._any = any_value(any_depth, ws)
+        self._any = rule_ref(ANY_RULE) if exact_recursion else any_value(any_depth, ws)
+        if exact_recursion:
+            self.rules[ANY_RULE] = any_value_body(ws, self._any)
         self._memo: dict[tuple[int, str], tuple[Any, Node]] = {}
         self.visits = 0
 
@@ -82,6 +98,7 @@ class Lowerer:
             if "$ref" in schema:
                 target = resolve(schema["$ref"], res, f"{ptr}/$ref")
                 keys.append(target.key)
+                self._ref_targets[target.key] = target.schema
                 tres = enter(target.schema, target.resolver, self.spec)
                 siblings = {k: v for k, v in schema.items() if k != "$ref"}
                 if self.old_draft or not has_constraints(siblings):  # draft <= 7: $ref ignores siblings
@@ -90,10 +107,22 @@ class Lowerer:
                 if tres is not res and _base(tres) != _base(res):
                     reason = "sibling keywords next to a ref into another resource"
                     raise UnsupportedFeature("$ref", f"{ptr}/$ref", reason)
-                schema = self._merge(siblings, target.schema, "$ref", ptr)
+                held, siblings = _hold_unevaluated(siblings)
+                schema = self._restore(self._merge(siblings, target.schema, "$ref", ptr), held, "$ref", ptr)
+                continue
+            if (
+                "allOf" in schema
+                and len(schema["allOf"]) == 1
+                and not has_constraints(_without(schema, "allOf"))
+                and enter(schema["allOf"][0], res, self.spec) is res
+            ):
+                # A lone wrapper (``allOf: [{$ref}]`` plus annotations, no base change): follow it without
+                # copying, so a recursive target is still recognized as itself below.
+                schema, ptr = schema["allOf"][0], f"{ptr}/allOf/0"
                 continue
             if "allOf" in schema:
-                merged: Any = {k: v for k, v in schema.items() if k != "allOf"}
+                # unevaluated* next to allOf see the branches' evaluations: merged back after the branches.
+                held, merged = _hold_unevaluated({k: v for k, v in schema.items() if k != "allOf"})
                 for i, branch in enumerate(schema["allOf"]):
                     bptr = f"{ptr}/allOf/{i}"
                     bres = enter(branch, res, self.spec)
@@ -101,11 +130,23 @@ class Lowerer:
                     if isinstance(part, dict) and _base(pres) != _base(res) and has_constraints(part):
                         raise UnsupportedFeature("allOf", bptr, "branch refers into another resource")
                     keys += pkeys
-                    merged = self._merge(merged, part, "allOf", bptr)
-                schema = merged
+                    for key in ("unevaluatedProperties", "unevaluatedItems"):
+                        if isinstance(part, dict) and (part.get(key) is True or part.get(key) == {}):
+                            held.pop(key, None)  # the branch evaluates everything: the outer keyword is moot
+                    merged = self._merge(merged, localize_unevaluated(part), "allOf", bptr)
+                schema = self._restore(merged, held, "allOf", ptr)
                 continue
             return schema, res, keys, ptr
         raise UnsupportedFeature("$ref", ptr, "reference chain too long or cyclic without structure")
+
+    def _restore(self, schema: Any, held: dict, keyword: str, ptr: str) -> Any:
+        """Put held ``unevaluated*`` keywords back on a merged schema (refused when a branch had its own)."""
+        if not held or not isinstance(schema, dict):
+            return schema
+        if any(k in schema for k in held):
+            self.refuse(keyword, ptr, "unevaluated keywords on several levels cannot be combined exactly")
+            return schema
+        return {**schema, **held}
 
     def _merge(self, a: Any, b: Any, keyword: str, ptr: str) -> Any:
         for _ in range(64):
@@ -147,7 +188,13 @@ class Lowerer:
         schema, res, keys, ptr = self.expand(schema, ptr, res)
         if schema is True or schema is False:
             return self._any if schema else NOTHING
+        if self.exact_recursion:
+            for k in keys:
+                target = self._ref_targets.get(k)
+                if isinstance(target, dict) and target is schema and self.active.get(k, 0) >= 1:
+                    return self._rule(k, target, ptr, res)
         if any(self.active.get(k, 0) >= self.max_ref_depth for k in keys):
+            self.bounds_hit.append(ptr)
             return NOTHING  # recursion unrolled max_ref_depth times: deeper instances are not admitted
         for k in keys:
             self.active[k] = self.active.get(k, 0) + 1
@@ -157,17 +204,43 @@ class Lowerer:
             for k in keys:
                 self.active[k] -= 1
 
+    def _rule(self, key: int, schema: dict, ptr: str, res: Any) -> Node:
+        """A reference to the grammar rule for a recursive target (its body lowered once, on first use)."""
+        name = self._rule_names.get(key)
+        if name is None:
+            name = f"ref{len(self._rule_names)}"
+            self._rule_names[key] = name
+            self.active[key] += 1  # inside the body, re-entering the target is again a rule reference
+            try:
+                self.rules[name] = self._lower_object(schema, ptr, res)
+            finally:
+                self.active[key] -= 1
+        return rule_ref(name)
+
     def _lower_object(self, schema: dict, ptr: str, res: Any) -> Node:
         if "if" in schema and ("then" in schema or "else" in schema):
-            self.refuse("if", f"{ptr}/if", POLICY["if"].note)
+            try:
+                return self.lower(split_conditional(schema, ptr), ptr, res)
+            except UnsupportedFeature as exc:
+                self.refuse(exc.keyword, exc.pointer, exc.reason)
+                schema = {k: v for k, v in schema.items() if k not in ("if", "then", "else")}
         if "const" in schema or "enum" in schema:
             return self._enum(schema, ptr, res)
+        if has_dependencies(schema) and "object" in self._types(schema):
+            try:
+                return self.lower(split_dependencies(schema, ptr), ptr, res)
+            except UnsupportedFeature as exc:
+                self.refuse(exc.keyword, exc.pointer, exc.reason)
+                schema = {k: v for k, v in schema.items() if k not in DEPENDENCY_KEYWORDS}
         for key in ("anyOf", "oneOf"):
             if key in schema:
                 return self._combinator(schema, key, ptr, res)
         types = self._types(schema)
         for keyword, reason in refusals(schema, types):
             self.refuse(keyword, f"{ptr}/{keyword}", reason)
+        removed = None
+        if "not" in schema:
+            types, removed = apply_not(self, schema, types, ptr, res)
         parts: list[Node] = []
         for t in _TYPE_ORDER:
             if t not in types or (t == "integer" and "number" in types):
@@ -184,6 +257,8 @@ class Lowerer:
                 parts.append(string_node(self, schema, ptr))
             else:
                 parts.append(number_node(self, schema, ptr, integer=(t == "integer")))
+            if removed is not None and t in NEGATABLE_TYPES:
+                parts[-1] = difference(parts[-1], removed)
         return alt(*parts) if parts else NOTHING
 
     def _types(self, schema: dict) -> set[str]:
@@ -224,12 +299,13 @@ class Lowerer:
             # Every branch lists its values: the valid instances are among them, and the validator decides
             # "exactly one branch" for each candidate, so overlapping branches are exact too.
             return self._listed(finite, schema, key, ptr, res)
-        if key == "oneOf" and len(branches) > 1 and not self._disjoint(branches, ptr, res):
+        if key == "oneOf" and len(branches) > 1 and not self._disjoint(branches, ptr, res, types_of(siblings)):
             self.refuse("oneOf", f"{ptr}/oneOf", "branches are not provably disjoint (use anyOf if overlap is fine)")
         nodes = []
         for i, branch in enumerate(branches):
             bptr = f"{ptr}/{key}/{i}"
-            sub = {"allOf": [siblings, branch]} if has_constraints(siblings) else branch
+            # The siblings are the branch's parent: their unevaluated* see the branch's evaluations.
+            sub = {**siblings, "allOf": [branch]} if has_constraints(siblings) else branch
             nodes.append(self.lower(sub, bptr, res))
         return alt(*nodes) if nodes else NOTHING
 
@@ -243,21 +319,23 @@ class Lowerer:
             values += [s["const"]] if "const" in s else s["enum"]
         return values
 
-    def _disjoint(self, branches: list[Any], ptr: str, res: Any) -> bool:
+    def _disjoint(self, branches: list[Any], ptr: str, res: Any, allowed: frozenset[str]) -> bool:
         expanded = []
         for i, b in enumerate(branches):
             bres = enter(b, res, self.spec)
             s, sres, _, _ = self.expand(b, f"{ptr}/oneOf/{i}", bres)
             expanded.append((s, sres))
         return all(
-            self._pair_disjoint(*expanded[i], *expanded[j], 1)
+            self._pair_disjoint(*expanded[i], *expanded[j], 1, allowed)
             for i in range(len(expanded))
             for j in range(i + 1, len(expanded))
         )
 
-    def _pair_disjoint(self, a: Any, ares: Any, b: Any, bres: Any, depth: int) -> bool:
-        """True only when no instance can be valid against both ``a`` and ``b``."""
-        common = types_of(a) & types_of(b)
+    def _pair_disjoint(
+        self, a: Any, ares: Any, b: Any, bres: Any, depth: int, allowed: frozenset[str] = ALL_TYPES
+    ) -> bool:
+        """True only when no instance (of the ``allowed`` types) can be valid against both ``a`` and ``b``."""
+        common = types_of(a) & types_of(b) & allowed
         if not common:
             return True
         try:
@@ -270,6 +348,8 @@ class Lowerer:
             return False
         if common != {"object"} or depth == 0 or not isinstance(a, dict) or not isinstance(b, dict):
             return False
+        if any(_forbids(y, n) for x, y in ((a, b), (b, a)) for n in x.get("required", [])):
+            return True  # one side requires a key the other side cannot have
         pa, pb = a.get("properties", {}), b.get("properties", {})
         required = set(a.get("required", [])) | set(b.get("required", []))
         for name in required & set(pa) & set(pb):
@@ -278,6 +358,24 @@ class Lowerer:
             if self._pair_disjoint(sa, sares, sb, sbres, depth - 1):
                 return True
         return False
+
+
+def _forbids(schema: dict, name: str) -> bool:
+    """Whether no instance valid against ``schema`` can have the key ``name``."""
+    props = schema.get("properties", {})
+    if name in props:
+        return props[name] is False
+    return not schema.get("patternProperties") and schema.get("additionalProperties") is False
+
+
+def _hold_unevaluated(schema: dict) -> tuple[dict, dict]:
+    """(the ``unevaluated*`` keywords of ``schema``, the rest)."""
+    held = {k: v for k, v in schema.items() if k in ("unevaluatedProperties", "unevaluatedItems")}
+    return held, {k: v for k, v in schema.items() if k not in held}
+
+
+def _without(schema: dict, key: str) -> dict:
+    return {k: v for k, v in schema.items() if k != key}
 
 
 def _base(resolver: Any) -> str:

@@ -20,6 +20,15 @@ _SIBLING_SENSITIVE = {"additionalProperties", "additionalItems", "items", "prefi
                       "unevaluatedItems", "patternProperties", "properties"}  # fmt: skip
 
 
+_EVALUATING = {
+    "unevaluatedProperties": ("properties", "patternProperties", "additionalProperties", "unevaluatedProperties"),
+    "unevaluatedItems": ("prefixItems", "items", "additionalItems", "contains", "unevaluatedItems"),
+}
+
+
+MAX_ANY_OF_PRODUCT = 32
+
+
 class CannotMerge(Exception):
     """Two schemas whose conjunction is not a simple schema; ``args[0]`` names the keyword."""
 
@@ -57,14 +66,24 @@ def merge(a: Any, b: Any) -> Any:
         return b
     if b is True:
         return a
+    if "if" in a and "if" in b:  # two conditionals: each becomes its anyOf of variants, then they distribute
+        a, b = _without_if(a), _without_if(b)
+    a, b = _align_additional(a, b), _align_additional(b, a)
+    aligned = "additionalProperties" if _aligned(a, b) else ""
     out = dict(a)
-    sensitive_a = _SIBLING_SENSITIVE & set(a) - {"properties"}
-    sensitive_b = _SIBLING_SENSITIVE & set(b) - {"properties"}
+    sensitive_a = _SIBLING_SENSITIVE & set(a) - {"properties", aligned}
+    sensitive_b = _SIBLING_SENSITIVE & set(b) - {"properties", aligned}
     for key in ("additionalProperties", "additionalItems"):  # these read their own siblings
+        if key == aligned:
+            continue
         if key in a and a[key] is not True and ("properties" in b or "items" in b or "prefixItems" in b):
             raise CannotMerge(key)
         if key in b and b[key] is not True and ("properties" in a or "items" in a or "prefixItems" in a):
             raise CannotMerge(key)
+    for key, evaluating in _EVALUATING.items():  # unevaluated* in a subschema do not see its siblings' keywords
+        for x, y in ((a, b), (b, a)):
+            if key in x and x[key] is not True and x[key] != {} and any(e in y for e in evaluating):
+                raise CannotMerge(key)
     if ("prefixItems" in a and "items" in b) or ("prefixItems" in b and "items" in a):
         raise CannotMerge("prefixItems")  # items would start at a different index
     if sensitive_a & sensitive_b - {"items"}:
@@ -93,6 +112,17 @@ def merge(a: Any, b: Any) -> Any:
             out[key] = min(old, value)
         elif key in ("$defs", "definitions"):
             out[key] = {**old, **value}
+        elif key == "not":
+            out[key] = {"anyOf": [old, value]}  # not A and not B = not (A or B)
+        elif key == aligned:
+            out[key] = {"allOf": [old, value]}
+        elif key == "enum":  # values in both lists (JSON equality: 1 == 1.0, true != 1)
+            out[key] = [v for v in old if any(_json_equal(v, w) for w in value)]
+        elif key == "const":
+            if not _json_equal(old, value):
+                out["enum"] = []  # nothing satisfies both
+        elif key == "anyOf" and len(old) * len(value) <= MAX_ANY_OF_PRODUCT:
+            out[key] = [{"allOf": [x, y]} for x in old for y in value]  # (A1|A2) & (B1|B2): every pairing
         else:
             raise CannotMerge(key)
     return out
@@ -127,3 +157,87 @@ def _type_of(value: Any) -> str:
     if isinstance(value, str):
         return "string"
     return "array" if isinstance(value, list) else "object"
+
+
+def localize_unevaluated(part: Any) -> Any:
+    """A branch's own ``unevaluated*: false`` rewritten so it can merge with its siblings.
+
+    Inside an ``allOf`` branch these keywords see only the branch's evaluations (the branch is already
+    ``$ref``/``allOf``-expanded, so those are its ``properties``/``patternProperties``/``prefixItems``), not
+    its siblings'. ``unevaluatedProperties: false`` then means "every key is one of the branch's names or
+    patterns" (a ``propertyNames``), and ``unevaluatedItems: false`` means "no more items than the branch's
+    ``prefixItems``" (a ``maxItems``). Other forms stay and are refused by ``merge``.
+    """
+    if not isinstance(part, dict):
+        return part
+    out = {k: v for k, v in part.items() if not (k.startswith("unevaluated") and (v is True or v == {}))}
+    if out.get("unevaluatedProperties") is False and "propertyNames" not in out:
+        del out["unevaluatedProperties"]
+        if "additionalProperties" not in out:  # with it, every key is evaluated already
+            names: list[Any] = [{"enum": list(out.get("properties", {}))}]
+            names += [{"pattern": p} for p in out.get("patternProperties", {})]
+            out["propertyNames"] = {"anyOf": names} if len(names) > 1 else names[0]
+    if out.get("unevaluatedItems") is False and "contains" not in out:
+        del out["unevaluatedItems"]
+        if "items" not in out or out.get("items") is False:
+            count = len(out.get("prefixItems", []))
+            out["maxItems"] = min(count, out.get("maxItems", count))
+    return out
+
+
+def _without_if(schema: dict) -> dict:
+    """``schema`` with its ``if``/``then``/``else`` rewritten as an ``anyOf`` (see ``conditional.py``)."""
+    from constrained.errors import UnsupportedFeature
+
+    from .conditional import split_conditional
+
+    if "then" not in schema and "else" not in schema:
+        return {k: v for k, v in schema.items() if k != "if"}  # a lone `if` constrains nothing
+    try:
+        return split_conditional(schema, "")
+    except UnsupportedFeature as exc:
+        raise CannotMerge("if") from exc
+
+
+def _props(schema: dict) -> dict:
+    props = schema.get("properties", {})
+    return props if isinstance(props, dict) else {}
+
+
+def _align_additional(x: dict, y: dict) -> dict:
+    """``x`` with the names only ``y`` declares added to its ``properties`` under its ``additionalProperties``.
+
+    Exact: those keys were governed by ``x``'s ``additionalProperties`` and still are, now by name, so both
+    sides declare the same names and their ``additionalProperties`` govern the same remaining keys.
+    """
+    extra = x.get("additionalProperties", True)
+    if extra is True or extra == {} or "patternProperties" in x or "patternProperties" in y:
+        return x
+    missing = [k for k in _props(y) if k not in _props(x)]
+    if not missing:
+        return x
+    return {**x, "properties": {**_props(x), **{k: extra for k in missing}}}
+
+
+def _aligned(a: dict, b: dict) -> bool:
+    """Whether both sides' ``additionalProperties`` govern the same keys (so they simply conjoin)."""
+    if "patternProperties" in a or "patternProperties" in b:
+        return False
+    for x, y in ((a, b), (b, a)):
+        extra = x.get("additionalProperties", True)
+        if extra is not True and extra != {} and not set(_props(y)) <= set(_props(x)):
+            return False
+    return True
+
+
+def _json_equal(a: Any, b: Any) -> bool:
+    """JSON Schema equality (numbers by value, booleans apart from numbers, containers element-wise)."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_json_equal(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_json_equal(a[k], b[k]) for k in a)
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return bool(a == b)
+    return type(a) is type(b) and bool(a == b)

@@ -18,14 +18,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from constrained.dfa_ops import difference, intersection, is_empty
 from constrained.errors import UnsupportedFeature
 from constrained.regex_ast import EMPTY, NOTHING, Node, alt, chars, optional, repeat, seq
 
+from .property_count import counted_body
+from .rules import is_regular
 from .scalars import parse_key_pattern
 from .strings import encode_pattern, exact_string, node_matches, quoted, string_not_in
 
 if TYPE_CHECKING:
     from .lower import Lowerer
+
+
+_KEY_SECONDS = 2.0  # budget for one key-language product
 
 
 def _escape(name: str) -> str:
@@ -37,18 +43,34 @@ def object_node(lw: Lowerer, schema: dict, ptr: str, res: Any) -> Node:
     ws = lw.ws
     props: dict[str, Any] = schema.get("properties", {})
     required = set(schema.get("required", []))
-    addl = schema.get("additionalProperties")
+    addl = _additional(schema)
     names = list(props) + [r for r in schema.get("required", []) if r not in props]
 
     def member(key: Node, value: Node) -> Node:
         return seq(key, ws, chars(":"), ws, value, ws)
 
+    patterns = schema.get("patternProperties") or {}
+    parsed = {}
+    for text in patterns:
+        try:
+            parsed[text] = parse_key_pattern(text, f"{ptr}/patternProperties")
+        except UnsupportedFeature:
+            continue  # refused (or weakened) with its pointer by _extra_members
     entries: list[tuple[Node, bool]] = []
     for name in names:
+        if not _name_allowed(lw, schema, name, ptr, res):
+            if name in required:
+                return NOTHING
+            continue
+        matching = [patterns[text] for text, decoded in parsed.items() if node_matches(decoded, name)]
         if name in props:
             sub, sub_ptr = props[name], f"{ptr}/properties/{_escape(name)}"
+        elif matching:  # required, undeclared, matched by a pattern: the pattern schemas govern it
+            sub, sub_ptr = True, f"{ptr}/patternProperties"
         else:  # required but undeclared: its value is governed by additionalProperties
             sub, sub_ptr = (True if addl is None else addl), f"{ptr}/additionalProperties"
+        if matching:  # a name matched by patterns must satisfy their schemas too
+            sub = {"allOf": [sub, *matching]}
         value = lw.lower(sub, sub_ptr, res)
         if value == NOTHING:
             if name in required:
@@ -56,16 +78,16 @@ def object_node(lw: Lowerer, schema: dict, ptr: str, res: Any) -> Node:
             continue  # an optional property that can never be valid is simply never emitted
         entries.append((member(exact_string(name), value), name in required))
 
-    extra: Node = NOTHING
-    patterns = schema.get("patternProperties") or {}
-    if patterns:
-        extra = _pattern_members(lw, patterns, names, member, ptr, res)
-    elif addl is not False and (addl is not None or lw.extra_properties):
-        value = lw.lower(True if addl is None else addl, f"{ptr}/additionalProperties", res)
-        if value != NOTHING:
-            extra = member(string_not_in(names), value)
-
+    extra = _extra_members(lw, schema, names, member, ptr, res)
     sep = seq(chars(","), ws)
+    lo, hi = int(schema.get("minProperties", 0)), schema.get("maxProperties")
+    if lo > 0 or hi is not None:
+        try:
+            body = counted_body(entries, extra, sep, lo, None if hi is None else int(hi), ptr)
+        except UnsupportedFeature as exc:
+            lw.refuse(exc.keyword, exc.pointer, exc.reason)  # lenient: the count is dropped (reported)
+        else:
+            return seq(chars("{"), ws, body, chars("}"))
     # tail: the declared properties after i, something already emitted (each preceded by a comma);
     # first: a non-empty run of declared properties from i with nothing emitted before (no leading comma).
     tail: Node = EMPTY
@@ -89,26 +111,78 @@ def object_node(lw: Lowerer, schema: dict, ptr: str, res: Any) -> Node:
     return seq(chars("{"), ws, body, chars("}"))
 
 
-def _pattern_members(lw: Lowerer, patterns: dict, names: list[str], member: Any, ptr: str, res: Any) -> Node:
-    """Extra members for one ``patternProperties`` entry; NOTHING when refused in lenient mode.
+def _additional(schema: dict) -> Any:
+    """The schema for undeclared keys: ``additionalProperties``, else ``unevaluatedProperties`` (None: absent).
 
-    Exact for the keys it admits: a single pattern, which no declared name matches (so a key is governed by
-    exactly one schema). Keys matching neither a declared name nor the pattern are not admitted at all
-    (stricter than ``additionalProperties``, which would govern them): that needs a regex complement.
+    After ``$ref``/``allOf`` merging every evaluating keyword is in this one object, so an unevaluated key is
+    exactly an additional one; ``anyOf``/``oneOf`` branches are merged with it one by one, which only leaves
+    out keys another valid branch would have evaluated (stricter, never weaker).
     """
+    if "additionalProperties" in schema:
+        return schema["additionalProperties"]
+    return schema.get("unevaluatedProperties")
+
+
+def _name_allowed(lw: Lowerer, schema: dict, name: str, ptr: str, res: Any) -> bool:
+    """Whether a declared property name satisfies ``propertyNames`` (checked by the validator)."""
+    names_schema = schema.get("propertyNames", True)
+    if names_schema is True or names_schema == {}:
+        return True
+    return lw.valid(name, names_schema, res)
+
+
+def _key_filter(lw: Lowerer, schema: dict, ptr: str, res: Any) -> Node | None:
+    """The quoted key texts ``propertyNames`` allows (None: no restriction); refused when not regular."""
+    names_schema = schema.get("propertyNames", True)
+    if names_schema is True or names_schema == {}:
+        return None
+    # Keys are strings: lowering the name schema for strings only keeps it regular.
+    node = lw.lower({"allOf": [{"type": "string"}, names_schema]}, f"{ptr}/propertyNames", res)
+    if not is_regular(node):
+        lw.refuse("propertyNames", f"{ptr}/propertyNames", "the name schema is not regular")
+        return None
+    return node
+
+
+def _extra_members(lw: Lowerer, schema: dict, names: list[str], member: Any, ptr: str, res: Any) -> Node:
+    """Members under undeclared keys: one kind per ``patternProperties`` entry, then ``additionalProperties``.
+
+    Exact when the patterns are pairwise disjoint, so every undeclared key is governed by exactly one schema
+    (declared names matched by a pattern are members of their own, see ``object_node``); keys matching no
+    pattern take ``additionalProperties`` (absent: any value), and ``propertyNames`` restricts every key. Key
+    languages are combined with DFA products (``dfa_ops``).
+    """
+    addl = _additional(schema)
+    patterns = schema.get("patternProperties") or {}
     where = f"{ptr}/patternProperties"
-    if len(patterns) != 1:
-        lw.refuse("patternProperties", where, "more than one pattern (keys may match several)")
-        return NOTHING
-    (text, sub), = patterns.items()
-    try:
-        decoded = parse_key_pattern(text, where)
-    except UnsupportedFeature as exc:
-        lw.refuse(exc.keyword, exc.pointer, exc.reason)
-        return NOTHING
-    clash = [n for n in names if node_matches(decoded, n)]
-    if clash:
-        lw.refuse("patternProperties", where, f"declared property {clash[0]!r} also matches the pattern")
-        return NOTHING
-    value = lw.lower(sub, f"{where}/{_escape(text)}", res)
-    return NOTHING if value == NOTHING else member(quoted(encode_pattern(decoded)), value)
+    key_filter = _key_filter(lw, schema, ptr, res)
+    kinds: list[tuple[Node, Node]] = []  # (quoted key language, value node)
+    pattern_keys: list[Node] = []
+    for text, sub in patterns.items():
+        try:
+            decoded = parse_key_pattern(text, where)
+        except UnsupportedFeature as exc:
+            lw.refuse(exc.keyword, exc.pointer, exc.reason)
+            return NOTHING
+        key = quoted(encode_pattern(decoded))
+        if any(node_matches(decoded, n) for n in names):  # declared names are members of their own
+            key = intersection(key, string_not_in(names), max_seconds=_KEY_SECONDS)
+        for other in pattern_keys:
+            if not is_empty(intersection(key, other, max_seconds=_KEY_SECONDS), max_seconds=_KEY_SECONDS):
+                lw.refuse("patternProperties", where, "patterns overlap (a key would need several schemas)")
+                return NOTHING
+        pattern_keys.append(key)
+        kinds.append((key, lw.lower(sub, f"{where}/{_escape(text)}", res)))
+    if addl is not False and (addl is not None or lw.extra_properties or patterns):
+        key = string_not_in(names)
+        if pattern_keys:
+            key = difference(key, alt(*pattern_keys), max_seconds=_KEY_SECONDS)
+        kinds.append((key, lw.lower(True if addl is None else addl, f"{ptr}/additionalProperties", res)))
+    members = []
+    for key, value in kinds:
+        if value == NOTHING or key == NOTHING:
+            continue
+        if key_filter is not None:
+            key = intersection(key, key_filter, max_seconds=_KEY_SECONDS)
+        members.append(member(key, value))
+    return alt(*members) if members else NOTHING

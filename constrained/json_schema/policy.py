@@ -3,7 +3,8 @@
 Every keyword the lowering knows is listed with what happens to it:
 
 - ``enforced``: compiled exactly (possibly stricter, e.g. property order, ``integer`` without ``1.0``);
-- ``bounded``: enforced with a documented bound that is stricter than the schema (nesting depth, ref unroll);
+- ``bounded``: enforced with a documented bound that is stricter than the schema (none by default: nesting
+  and recursion are exact grammar rules unless ``exact_recursion=False``);
 - ``structural``: consumed by reference resolution or merging, no constraint of its own;
 - ``annotation``: has no effect on validity; ignored;
 - ``refused``: raises ``UnsupportedFeature`` (or, with ``lenient=True``, is dropped and reported), but only
@@ -47,7 +48,8 @@ POLICY: dict[str, Policy] = {
     "anyOf": Policy(ENFORCED),
     "oneOf": Policy(ENFORCED, note="only when branches are provably disjoint, else refused"),
     "allOf": Policy(ENFORCED, note="merged into one schema when keywords combine simply, else refused"),
-    "$ref": Policy(BOUNDED, note="local refs inlined; recursion unrolled to max_ref_depth, then nothing"),
+    "$ref": Policy(ENFORCED, note="local refs inlined; recursion becomes a grammar rule (exact_recursion=True, "
+                   "default), else unrolled to max_ref_depth; recursion through merged siblings keeps that bound"),
     "$defs": Policy(STRUCTURAL),
     "definitions": Policy(STRUCTURAL),
     "$id": Policy(STRUCTURAL),
@@ -60,8 +62,10 @@ POLICY: dict[str, Policy] = {
     "$comment": Policy(ANNOTATION),
     "$dynamicRef": Policy(REFUSED, note="dynamic scope resolution is not supported"),
     "$recursiveRef": Policy(REFUSED, note="dynamic scope resolution is not supported"),
-    "not": Policy(REFUSED, note="complement is not supported"),
-    "if": Policy(REFUSED, note="conditional schemas are not supported"),
+    "not": Policy(ENFORCED, note="type-level, or exact string/null/boolean sub-schemas via DFA difference; "
+                  "else refused (negation.py)"),
+    "if": Policy(ENFORCED, note="when 'not if' is exact: simple conditions or one discriminating property "
+                 "(conditional.py), else refused"),
     "then": Policy(STRUCTURAL, note="only acts together with 'if'"),
     "else": Policy(STRUCTURAL, note="only acts together with 'if'"),
     # annotations
@@ -76,33 +80,38 @@ POLICY: dict[str, Policy] = {
     "properties": Policy(ENFORCED, _OBJ, "emitted in schema order"),
     "required": Policy(ENFORCED, _OBJ),
     "additionalProperties": Policy(
-        BOUNDED, _OBJ, "extra keys only after declared ones; absent means any value of bounded depth"
+        ENFORCED, _OBJ, "extra keys only after declared ones; absent means any value (a grammar rule, exact; "
+        "bounded to any_depth when exact_recursion=False)"
     ),
     "patternProperties": Policy(
-        BOUNDED, _OBJ, "one pattern no declared name matches; other extra keys then not admitted; else refused"
+        ENFORCED, _OBJ, "pairwise disjoint patterns that no declared name matches, else refused"
     ),
-    "propertyNames": Policy(REFUSED, _OBJ, allowed=(True, {})),
-    "minProperties": Policy(REFUSED, _OBJ, allowed=(0,)),
-    "maxProperties": Policy(REFUSED, _OBJ),
-    "dependentRequired": Policy(REFUSED, _OBJ, allowed=({},)),
-    "dependentSchemas": Policy(REFUSED, _OBJ, allowed=({},)),
-    "dependencies": Policy(REFUSED, _OBJ, allowed=({},)),
-    "unevaluatedProperties": Policy(REFUSED, _OBJ, allowed=(True, {})),
+    "propertyNames": Policy(ENFORCED, _OBJ, "regular name schemas; declared names checked by the validator"),
+    "minProperties": Policy(ENFORCED, _OBJ, "member counter (property_count.py); refused above 64 with extras"),
+    "maxProperties": Policy(ENFORCED, _OBJ, "member counter (property_count.py); refused above 64 with extras"),
+    "dependentRequired": Policy(ENFORCED, _OBJ, "one variant per trigger presence (dependencies.py), <= 4 triggers"),
+    "dependentSchemas": Policy(ENFORCED, _OBJ, "one variant per trigger presence, merged through allOf"),
+    "dependencies": Policy(ENFORCED, _OBJ, "draft-7 spelling of both"),
+    "unevaluatedProperties": Policy(ENFORCED, _OBJ, "as additionalProperties after $ref/allOf merging; per "
+                                    "anyOf/oneOf branch (stricter)"),
     # arrays
     "items": Policy(ENFORCED, _ARR),
     "prefixItems": Policy(ENFORCED, _ARR),
     "additionalItems": Policy(ENFORCED, _ARR, "draft 2019-09 and older, with array-form items"),
     "minItems": Policy(ENFORCED, _ARR),
     "maxItems": Policy(ENFORCED, _ARR),
-    "uniqueItems": Policy(REFUSED, _ARR, allowed=(False,)),
-    "contains": Policy(REFUSED, _ARR),
-    "minContains": Policy(STRUCTURAL, _ARR, "only acts together with 'contains'"),
-    "maxContains": Policy(STRUCTURAL, _ARR, "only acts together with 'contains'"),
-    "unevaluatedItems": Policy(REFUSED, _ARR, allowed=(True, {})),
+    "uniqueItems": Policy(ENFORCED, _ARR, "item domains of at most 6 listed values (unique.py), else refused"),
+    "contains": Policy(ENFORCED, _ARR, "count of matching items; not with positional items or item counts "
+                       "it does not imply (contains.py)"),
+    "minContains": Policy(ENFORCED, _ARR, "only acts together with 'contains'"),
+    "maxContains": Policy(ENFORCED, _ARR, "only acts together with 'contains'"),
+    "unevaluatedItems": Policy(ENFORCED, _ARR, "as items after the positional ones when no items; refused "
+                               "with contains"),
     # strings
     "minLength": Policy(ENFORCED, _STR, "escape sequences count as one character"),
     "maxLength": Policy(ENFORCED, _STR, "escape sequences count as one character"),
-    "pattern": Policy(ENFORCED, _STR, "ECMA-262 search semantics; with min/maxLength only when decidable"),
+    "pattern": Policy(ENFORCED, _STR, "ECMA-262 search semantics; format/length intersected by DFA product "
+                      "(refused past the product budget)"),
     "format": Policy(ENFORCED, _STR, "asserted; see formats.py for the accepted subset; unknown refused"),
     # numbers
     "minimum": Policy(ENFORCED, _NUM, "bounded numbers are written without exponent"),

@@ -6,7 +6,8 @@ import math
 from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal
 from typing import TYPE_CHECKING, Any
 
-from constrained.errors import InvalidConstraint, UnsupportedFeature
+from constrained.dfa_ops import intersection
+from constrained.errors import BudgetExceeded, InvalidConstraint, UnsupportedFeature
 from constrained.regex_ast import NOTHING, CharSet, Node, Repeat
 
 from . import numbers
@@ -15,6 +16,10 @@ from .strings import encode_pattern, length_range, quoted, string_body
 
 if TYPE_CHECKING:
     from .lower import Lowerer
+
+# Budget for one string intersection (pattern/format/length): beyond it the schema is refused by name.
+MAX_INTERSECTION_STATES = 30_000
+MAX_INTERSECTION_SECONDS = 1.0
 
 
 def _pattern(text: str, ptr: str) -> Node:
@@ -54,23 +59,36 @@ def string_node(lw: Lowerer, schema: dict, ptr: str) -> Node:
             lw.refuse(exc.keyword, exc.pointer, exc.reason)
     if not content:
         return quoted(string_body(lo, hi))
-    if len(content) > 1:
-        lw.refuse("pattern", f"{ptr}/pattern", "pattern together with format cannot be intersected exactly")
-        content = content[:1]
-    keyword, node = content[0]
+    if len(content) == 1 and (lo > 0 or hi is not None):
+        tightened = _tighten(content[0][1], lo, hi)
+        if tightened is not None:
+            return NOTHING if tightened == NOTHING else quoted(encode_pattern(tightened))
+    # The general case: intersect the encoded languages (escapes count as one character on every side).
+    parts = [encode_pattern(node) for _, node in content]
     if lo > 0 or hi is not None:
-        node_lo, node_hi = length_range(node)
-        inside = node_lo >= lo and (hi is None or (node_hi is not None and node_hi <= hi))
-        if not inside:
-            if isinstance(node, Repeat) and isinstance(node.item, CharSet):  # e.g. ^[a-z]*$: tighten bounds
-                new_hi = hi if node.max is None else (node.max if hi is None else min(hi, node.max))
-                new_lo = max(lo, node.min)
-                if new_hi is not None and new_lo > new_hi:
-                    return NOTHING
-                node = Repeat(node.item, new_lo, new_hi)
-            else:
-                lw.refuse(keyword, f"{ptr}/{keyword}", "minLength/maxLength cannot be intersected with it exactly")
-    return quoted(encode_pattern(node))
+        parts.append(string_body(lo, hi))
+    if len(parts) == 1:
+        return quoted(parts[0])
+    try:
+        return quoted(intersection(*parts, max_states=MAX_INTERSECTION_STATES, max_seconds=MAX_INTERSECTION_SECONDS))
+    except BudgetExceeded as exc:
+        keyword = content[-1][0]
+        lw.refuse(keyword, f"{ptr}/{keyword}", f"intersecting format/pattern/length exceeds the budget: {exc}")
+        return quoted(parts[0])  # lenient: the first constraint only (the rest is reported as weakened)
+
+
+def _tighten(node: Node, lo: int, hi: int | None) -> Node | None:
+    """``node`` restricted to lengths lo..hi when that stays a plain node (None: needs an intersection)."""
+    node_lo, node_hi = length_range(node)
+    if node_lo >= lo and (hi is None or (node_hi is not None and node_hi <= hi)):
+        return node
+    if isinstance(node, Repeat) and isinstance(node.item, CharSet):  # e.g. ^[a-z]*$: tighten bounds
+        new_hi = hi if node.max is None else (node.max if hi is None else min(hi, node.max))
+        new_lo = max(lo, node.min)
+        if new_hi is not None and new_lo > new_hi:
+            return NOTHING
+        return Repeat(node.item, new_lo, new_hi)
+    return None
 
 
 _PLACES = Decimal(10) ** -30

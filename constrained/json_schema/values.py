@@ -33,6 +33,12 @@ def any_value(depth: int, ws: Node) -> Node:
     return alt(SCALARS, container("[", inner, "]", ws), container("{", pair, "}", ws))
 
 
+def any_value_body(ws: Node, ref: Node) -> Node:
+    """The body of the recursive "any JSON value" rule, where ``ref`` stands for the rule itself (no bound)."""
+    pair = seq(ANY_STRING, ws, chars(":"), ws, ref)
+    return alt(SCALARS, container("[", ref, "]", ws), container("{", pair, "}", ws))
+
+
 def number_spellings(value: int | float) -> list[str]:
     """Texts of a number; integral values also get their ``1`` / ``1.0`` twin (the caller re-validates)."""
     if isinstance(value, float) and not math.isfinite(value):

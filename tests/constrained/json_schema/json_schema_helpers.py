@@ -13,7 +13,8 @@ import pytest
 
 from constrained.errors import BudgetExceeded, InvalidConstraint, UnsupportedFeature
 from constrained.json_schema import lower_json_schema
-from constrained.regex_ast import CharSet, Repeat, to_python_regex
+from constrained.json_schema.compile import compile_lowered
+from constrained.regex_ast import Automaton, CharSet, Repeat, to_python_regex
 
 REPO = Path(__file__).resolve().parents[3]
 SHARED = REPO / ".." / "shared"
@@ -28,6 +29,8 @@ def tree_size(node: Any, memo: dict[int, int] | None = None) -> int:
     if key not in memo:
         if isinstance(node, CharSet):
             memo[key] = 1
+        elif isinstance(node, Automaton):  # a dfa_ops product: no regex rendering, the DAG oracle walks it
+            memo[key] = MAX_TREE_NODES + 1
         elif isinstance(node, Repeat):
             memo[key] = 1 + tree_size(node.item, memo)
         else:
@@ -51,6 +54,7 @@ class Counts:
     compiled: int = 0
     refused: int = 0
     dag_only: int = 0
+    grammar: int = 0
     valid_accepted: int = 0
     valid_rejected: int = 0
     invalid_rejected: int = 0
@@ -78,6 +82,15 @@ class DagMatcher:
             if isinstance(node, CharSet):
                 ok = i < len(text) and any(lo <= ord(text[i]) <= hi for lo, hi in node.ranges)
                 out = frozenset((i + 1,)) if ok else frozenset()
+            elif isinstance(node, Automaton):
+                state, found = node.dfa.start, set()
+                for j in range(i, len(text)):
+                    state = node.dfa.walk(state, text[j].encode("utf-8", "surrogatepass"))
+                    if state == 0:
+                        break
+                    if node.dfa.accepting[state]:
+                        found.add(j + 1)
+                out = frozenset(found)
             elif isinstance(node, Repeat):
                 cur = {i}
                 for _ in range(node.min):
@@ -103,12 +116,26 @@ class DagMatcher:
         return len(text) in ends(self.node, 0)
 
 
+class GrammarOracle:
+    """Full-match check of a schema compiled to a grammar (its Earley recognizer, no tokenizer)."""
+
+    def __init__(self, compiled: Any) -> None:
+        self.compiled = compiled
+
+    def fullmatch(self, text: str) -> bool:
+        return bool(self.compiled.accepts(text))
+
+
 def compile_pattern(schema: Any, whitespace: str = "compact", any_depth: int = 1) -> tuple[Any, Any] | None:
     """(node, matcher) for a schema, or None when refused. The matcher is ``re`` when the tree is small."""
     try:
-        node = lower_json_schema(schema, whitespace=whitespace, any_depth=any_depth).node
+        lowered = lower_json_schema(schema, whitespace=whitespace, any_depth=any_depth)
+        if not lowered.regular:  # recursion: a grammar, checked by its own recognizer
+            grammar = compile_lowered(lowered, None, 100_000, 10.0)
+            return lowered.node, GrammarOracle(grammar)
     except (UnsupportedFeature, BudgetExceeded, InvalidConstraint):
         return None
+    node = lowered.node
     if tree_size(node) > MAX_TREE_NODES:
         return node, DagMatcher(node)
     text = to_python_regex(node)
@@ -126,10 +153,11 @@ def run_cases(cases: list[tuple[Any, list[tuple[Any, bool]]]], counts: Counts, s
         node, matcher = compiled
         counts.compiled += 1
         counts.dag_only += isinstance(matcher, DagMatcher)
+        counts.grammar += isinstance(matcher, GrammarOracle)
         for data, valid in instances:
             text = serialize(data)
             hit = matcher.fullmatch(text) is not None and matcher.fullmatch(text) is not False
-            if not isinstance(matcher, DagMatcher):  # the two oracles must agree
+            if not isinstance(matcher, DagMatcher | GrammarOracle):  # the two oracles must agree
                 assert DagMatcher(node).fullmatch(text) == hit, (schema, text)
             if valid:
                 counts.valid_accepted += hit

@@ -2,35 +2,31 @@
 
 from __future__ import annotations
 
-import gzip
-import json
 import random
 
 import pytest
 from json_schema_helpers import Counts, compact, corpus, run_cases, truth
 
+from bench.jsonschema_corpora import load_split
+
 SPLITS = ["Glaiveai2K", "Github_easy", "Github_medium", "Kubernetes", "Snowplow", "JsonSchemaStore", "WashingtonPost"]
 
 
 def _sample(split: str, n: int, seed: int = 7) -> list:
-    path = corpus("jsonschemabench", "data", f"{split}.jsonl.gz")
-    with gzip.open(path, "rt") as fh:
-        rows = [json.loads(line) for line in fh]
-    rows = [r for r in rows if r.get("tests")]
+    corpus("jsonschemabench", "data", f"{split}.jsonl.gz")  # skips when the shared corpora are absent
+    rows = [c for c in load_split(split) if c.instances]
     random.Random(seed).shuffle(rows)
     cases = []
     for row in rows[:n]:
-        schema = row["schema"] if not isinstance(row["schema"], str) else json.loads(row["schema"])
         instances = []
-        for t in row["tests"]:
-            data = t["data"]  # already parsed JSON in this packaging
+        for data, valid in row.instances:
             try:
-                judged = truth(schema, data)
+                judged = truth(row.schema, data)
             except Exception:  # the Python validator cannot judge it (e.g. bad regex): skip
                 continue
-            if judged == bool(t["valid"]):  # skip labels the Python validator disagrees with
+            if judged == valid:  # skip labels the Python validator disagrees with
                 instances.append((data, judged))
-        cases.append((schema, instances))
+        cases.append((row.schema, instances))
     return cases
 
 

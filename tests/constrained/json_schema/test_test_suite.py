@@ -7,13 +7,12 @@ import json
 import pytest
 from json_schema_helpers import Counts, compact, corpus, run_cases
 
+from bench.jsonschema_corpora import SUITE_PREFIX, load_split
+
 
 def _cases(every: int = 1, draft: str = "draft2020-12") -> list:
-    root = corpus("json-schema-test-suite", "tests", draft)
-    cases = []
-    for path in sorted(root.glob("*.json")):
-        for group in json.loads(path.read_text()):
-            cases.append((group["schema"], [(t["data"], t["valid"]) for t in group["tests"]]))
+    corpus("json-schema-test-suite", "tests", draft)  # skips when the shared corpora are absent
+    cases = [(c.schema, list(c.instances)) for c in load_split(SUITE_PREFIX + draft)]
     return cases[::every]
 
 

@@ -1,0 +1,75 @@
+"""A lowered schema -> a compiled constraint: a byte DFA when regular, else an Earley grammar over regex terminals.
+
+Both results have the same interface (``accepts``, ``matcher()``, ``weakened``, ``describe()``), so callers never
+need to know which one they got. The grammar is used only when the lowering needed rules (recursive ``$ref`` or
+unbounded "any value"), which keeps the exact language without a depth bound.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from constrained.compiler import CompiledConstraint
+from constrained.errors import InvalidConstraint
+from constrained.grammar.compiled import CompiledGrammar
+from constrained.grammar.earley import CompiledCFG
+from constrained.grammar.ir import normalize
+from constrained.regex_ast import NOTHING
+from constrained.vocab import Vocabulary
+
+from . import LoweredSchema
+from .rules import to_grammar
+
+
+class CompiledSchemaGrammar(CompiledGrammar):
+    """A JSON Schema compiled to a grammar (recursive or unbounded-depth parts), exact at any depth.
+
+    Attributes:
+        weakened: what a lenient compile weakened (empty when exact).
+        bounded: JSON pointers where a stated depth bound still applies (recursion through merged schemas).
+    """
+
+    kind = "json_schema"
+
+    def __init__(self, cfg: CompiledCFG, vocab: Vocabulary | None, weakened: list[Any], bounded: list[str]) -> None:
+        """Wrap the compiled grammar of a schema (use ``compile_lowered``)."""
+        super().__init__("json_schema", cfg, vocab)
+        self.weakened = list(weakened)  # type: ignore[assignment]
+        self.bounded = list(bounded)
+
+    def describe(self) -> dict[str, object]:
+        """What this constraint enforces, as a JSON-ready summary."""
+        out = super().describe()
+        out.update(
+            exact=not self.weakened and not self.bounded,
+            weakened=[dict(vars(w)) for w in self.weakened],
+            bounded=list(self.bounded),
+            engine="grammar",
+        )
+        return out
+
+
+def compile_lowered(
+    lowered: LoweredSchema, vocab: Vocabulary | None, max_states: int, max_seconds: float
+) -> CompiledConstraint | CompiledSchemaGrammar:
+    """Compile a lowering result: the regex path when it is regular, the grammar path otherwise.
+
+    Raises:
+        BudgetExceeded: an automaton (or a grammar terminal) too large or too slow to build.
+    """
+    if lowered.regular:
+        from constrained.byte_dfa import ByteDFA
+
+        dfa = ByteDFA.from_node(lowered.node, max_states=max_states, max_seconds=max_seconds)
+        return CompiledConstraint("json_schema", dfa, vocab, lowered.weakened)
+    try:
+        grammar = normalize(to_grammar(lowered.node, lowered.rules))
+    except InvalidConstraint:  # the language is empty (e.g. a required property that must recurse forever)
+        from constrained.byte_dfa import ByteDFA
+
+        return CompiledConstraint("json_schema", ByteDFA.from_node(NOTHING), vocab, lowered.weakened)
+    cfg = CompiledCFG(grammar, max_terminal_states=max_states, max_seconds=max_seconds)
+    compiled = CompiledSchemaGrammar(cfg, vocab, lowered.weakened, lowered.bounded)
+    if vocab is not None:
+        compiled.index  # noqa: B018 -- build the shared mask index once, at compile time
+    return compiled

@@ -1,0 +1,75 @@
+"""``not``: exact where the negated schema's language is known exactly and is regular.
+
+Two constructions:
+
+- type level: ``not: {type: T}`` removes T from the admitted types (``integer`` only together with ``number``,
+  since a text like ``1.0`` is an integer of type number);
+- text level: when the negated schema is built only from ``type`` (null, boolean, string), ``enum``/``const``
+  of such values, ``minLength``, ``maxLength`` and ``pattern``, its lowering is *exactly* its valid texts (no
+  stricter-than-schema choice involved), so the null/boolean/string parts of the outer schema are intersected
+  with its complement (``dfa_ops.difference``). Other types are untouched: the removed texts have none of them.
+
+Anything else is refused: subtracting an under-approximated language would admit invalid texts.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from constrained.regex_ast import Node, alt
+
+from .merge import has_constraints
+from .refs import enter
+from .rules import is_regular
+
+if TYPE_CHECKING:
+    from .lower import Lowerer
+
+_EXACT_KEYS = {"type", "enum", "const", "minLength", "maxLength", "pattern"}
+_EXACT_TYPES = {"null", "boolean", "string"}
+NEGATABLE_TYPES = ("null", "boolean", "string")  # the outer parts a text-level removal applies to
+
+
+def apply_not(lw: Lowerer, schema: dict, types: set[str], ptr: str, res: Any) -> tuple[set[str], Node | None]:
+    """(admitted types after a type-level ``not``, texts to remove from the null/boolean/string parts or None)."""
+    where = f"{ptr}/not"
+    types, removed = _negate(lw, schema["not"], types, where, res)
+    return types, (alt(*removed) if removed else None)
+
+
+def _negate(lw: Lowerer, negated: Any, types: set[str], where: str, res: Any) -> tuple[set[str], list[Node]]:
+    sub, sres, _, _ = lw.expand(negated, where, enter(negated, res, lw.spec))
+    if sub is True or (isinstance(sub, dict) and not has_constraints(sub)):
+        return set(), []  # not {} rejects everything
+    if sub is False:
+        return types, []
+    keys = {k for k in sub if k in _EXACT_KEYS or has_constraints({k: sub[k]})}
+    if keys == {"anyOf"}:  # not (A or B) = not A and not B
+        removed: list[Node] = []
+        for i, branch in enumerate(sub["anyOf"]):
+            types, more = _negate(lw, branch, types, f"{where}/anyOf/{i}", sres)
+            removed += more
+        return types, removed
+    if keys == {"type"}:
+        negated_types = {sub["type"]} if isinstance(sub["type"], str) else set(sub["type"])
+        if "integer" in negated_types and "number" not in negated_types and "number" in types:
+            lw.refuse("not", where, "not integer inside number needs the integer texts of every spelling")
+            return types, []
+        return types - negated_types - ({"integer"} if "number" in negated_types else set()), []
+    declared = sub.get("type")
+    declared_types = {declared} if isinstance(declared, str) else set(declared or ())
+    values = [sub["const"]] if "const" in sub else list(sub.get("enum", []))
+    exact = (
+        keys <= _EXACT_KEYS
+        and (declared_types or "enum" in sub or "const" in sub)
+        and declared_types <= _EXACT_TYPES
+        and all(v is None or isinstance(v, bool | str) for v in values)
+    )
+    if not exact:
+        lw.refuse("not", where, "only types, string enums/consts, lengths and patterns can be negated exactly")
+        return types, []
+    node = lw.lower(sub, where, sres)
+    if not is_regular(node):
+        lw.refuse("not", where, "the negated schema is not regular")
+        return types, []
+    return types, [node]

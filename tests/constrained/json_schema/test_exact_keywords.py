@@ -1,0 +1,133 @@
+"""Keywords enforced exactly through DFA products and grammar rules: the validator is the judge."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from json_schema_helpers import compile_pattern, truth
+
+from constrained.errors import UnsupportedFeature
+from constrained.json_schema import lower_json_schema
+
+SCHEMAS = [
+    ({"type": "string", "pattern": "^[a-z]+[0-9]*$", "minLength": 2, "maxLength": 4},
+     ["ab", "ab12", "ab123", "a", "1", "abcd", "\u00e9"]),
+    ({"type": "string", "format": "date", "pattern": "^2020"}, ["2020-01-02", "2021-01-02", "2020x"]),
+    ({"type": "string", "pattern": "a", "maxLength": 3}, ["xa", "a", "xxxa", "\u00e9\na", "bbb"]),
+    ({"not": {"type": "null"}}, [None, 1, "x", {"a": None}]),
+    ({"type": "string", "not": {"enum": ["a", "b"]}}, ["a", "b", "c", ""]),
+    ({"not": {"enum": ["a", None]}}, ["a", None, "c", 1, [1]]),
+    ({"type": ["string", "integer"], "not": {"type": "string", "maxLength": 2}}, ["ab", "abc", 5]),
+    ({"type": "number", "not": {"type": "number"}}, [1, 1.5]),
+    ({"type": "object", "propertyNames": {"maxLength": 2}}, [{"ab": 1}, {"abc": 1}, {}]),
+    ({"type": "object", "patternProperties": {"^a": {"type": "integer"}, "^b": {"type": "string"}}},
+     [{"a1": 1, "b1": "x", "c": None}, {"a": "x"}, {"b": 2}, {"c": [[[1]]]}]),
+    ({"type": "object", "patternProperties": {"^a": {"type": "integer"}}, "additionalProperties": False},
+     [{"a1": 1}, {"b": 1}, {}]),
+    ({"type": "object", "properties": {"ab": {"type": "integer"}}, "propertyNames": {"pattern": "^a"}},
+     [{"ab": 1}, {"ac": 2}, {"b": 1}]),
+    ({"type": "object", "properties": {"bc": {"type": "integer"}}, "propertyNames": {"pattern": "^a"}},
+     [{}, {"bc": 1}, {"a": 1}]),
+    ({"contains": {"const": "x"}}, [["x"], [1, "x"], [], [1, 2], "x", ["x", "x"]]),
+    ({"type": "array", "items": {"type": "string"}, "contains": {"const": "x"}, "minContains": 2, "maxContains": 3},
+     [["x"], ["x", "a", "x"], ["x", "x", "x", "x"], ["x", "x", "x"], [1, "x", "x"]]),
+    ({"type": "array", "contains": {"type": "string"}, "minContains": 0}, [[], [1]]),
+    ({"type": "array", "contains": {"type": "string", "maxLength": 1}, "maxContains": 1},
+     [["a"], ["a", "bb"], ["a", "b"], []]),
+    ({"type": "object", "properties": {"a": {"type": "integer"}}, "unevaluatedProperties": False},
+     [{"a": 1}, {"a": 1, "b": 2}, {}]),
+    ({"allOf": [{"properties": {"a": {"type": "integer"}}}], "properties": {"b": {}}, "unevaluatedProperties": False},
+     [{"b": 2, "a": 1}, {"a": 1, "c": 2}, {"b": None}]),  # merged order: outer names first
+    ({"allOf": [{"properties": {"a": True}}, {"unevaluatedProperties": False}]}, [{}, {"a": 1}]),
+    ({"allOf": [{"properties": {"a": True}, "unevaluatedProperties": False}], "properties": {"b": True}},
+     [{"a": 1}, {"a": 1, "b": 2}, {"b": 2}]),
+    ({"anyOf": [{"properties": {"a": {"type": "integer"}}, "required": ["a"]}],
+      "unevaluatedProperties": {"type": "string"}},
+     [{"a": 1, "z": "s"}, {"a": 1, "z": 2}]),
+    ({"type": "array", "prefixItems": [{"type": "integer"}], "unevaluatedItems": {"type": "string"}},
+     [[1, "a", "b"], [1, 2], []]),
+    ({"allOf": [{"prefixItems": [True, True]}, {"unevaluatedItems": False}]}, [[], [1], [1, 2]]),
+    ({"allOf": [{"properties": {"a": True}, "unevaluatedProperties": True}], "unevaluatedProperties": False},
+     [{"a": 1, "b": 2}, {}]),
+    ({"type": "object", "minProperties": 1}, [{}, {"a": 1}, {"a": 1, "b": 2}]),
+    ({"type": "object", "properties": {"xa": {"type": "integer"}}, "patternProperties": {"^x": {"minimum": 3}},
+      "additionalProperties": False},
+     [{"xa": 4}, {"xa": 2}, {"xb": 5}, {"xb": 1}, {"y": 1}, {}]),
+    ({"type": "object", "required": ["xq"], "patternProperties": {"^x": {"type": "string"}},
+      "additionalProperties": {"type": "integer"}},
+     [{"xq": "s"}, {"xq": 1}, {"xq": "s", "z": 1}, {"xq": "s", "z": "t"}]),
+    ({"allOf": [{"properties": {"a": {"type": "integer"}}, "additionalProperties": False}, {"properties": {"b": {}}}]},
+     [{"a": 1}, {"a": 1, "b": 2}, {"b": 1}, {}]),
+    ({"allOf": [{"properties": {"a": {"type": "integer"}}, "additionalProperties": {"type": "string"}},
+                {"properties": {"b": {}}, "additionalProperties": {"maxLength": 2}}]},
+     [{"a": 1}, {"a": 1, "b": "x"}, {"a": 1, "b": 2}, {"c": "xy"}, {"c": "xyz"}, {"a": "s"}]),
+    ({"allOf": [{"enum": [1, "a", True]}, {"enum": [1.0, True, "b"]}]}, [1, 1.0, True, "a", "b"]),
+    ({"allOf": [{"const": 1}, {"const": 2}]}, [1, 2]),
+    ({"allOf": [{"if": {"type": "string"}, "then": {"maxLength": 2}},
+                {"if": {"type": "boolean"}, "then": {"const": True}}]},
+     ["ab", "abc", True, False, None]),
+    ({"not": {"anyOf": [{"type": "null"}, {"type": "string", "maxLength": 1}]}}, [None, "a", "ab", 1]),
+    ({"allOf": [{"not": {"const": "a"}}, {"not": {"type": "boolean"}}]}, ["a", "b", True, None]),
+    ({"type": "object", "oneOf": [
+        {"properties": {"a": {}}, "required": ["a"], "additionalProperties": False},
+        {"properties": {"b": {}}, "required": ["b"], "additionalProperties": False}]},
+     [{"a": 1}, {"b": 1}, {"a": 1, "b": 1}, {}]),
+    ({"type": "array", "items": {"enum": ["a", "b", 1]}, "uniqueItems": True},
+     [[], ["a"], ["a", "b"], ["a", "a"], [1], [1, 1.0], ["b", 1, "a"], [2]]),
+    ({"type": "array", "items": {"type": "boolean"}, "uniqueItems": True, "minItems": 2},
+     [[True], [True, False], [False, True], [True, True]]),
+    ({"if": {"type": "string"}, "then": {"maxLength": 2}, "else": {"type": "integer"}}, ["ab", "abc", 1, 1.5, None]),
+    ({"type": "object", "properties": {"kind": {"enum": ["a", "b"]}, "x": {}},
+      "if": {"properties": {"kind": {"const": "a"}}, "required": ["kind"]}, "then": {"required": ["x"]},
+      "else": {"properties": {"x": {"type": "string"}}}},
+     [{"kind": "a", "x": 1}, {"kind": "a"}, {"kind": "b", "x": 1}, {"kind": "b", "x": "s"}, {"x": 2}, {}]),
+    ({"if": {"properties": {"k": {"const": "a"}}}, "then": {"minProperties": 2}},
+     [{"k": "a"}, {"k": "a", "z": 1}, {"k": "b"}, {}, 1]),
+    ({"type": "object", "properties": {"a": {}, "b": {}}, "dependentRequired": {"a": ["b"]}},
+     [{}, {"a": 1}, {"a": 1, "b": 2}, {"b": 1}]),
+    ({"dependentRequired": {"a": ["b"]}}, [{}, {"a": 1}, {"a": 1, "b": 2}, {"b": 1}, 1, "x"]),
+    ({"type": "object", "dependentSchemas": {"a": {"properties": {"b": {"type": "integer"}}}}},
+     [{"a": 1, "b": 2}, {"a": 1, "b": "x"}, {"b": "x"}]),
+    ({"$schema": "http://json-schema.org/draft-07/schema#", "dependencies": {"a": ["b"], "c": {"required": ["d"]}}},
+     [{"a": 1}, {"a": 1, "b": 1}, {"c": 1}, {"c": 1, "d": 1}]),
+    ({"type": "object", "properties": {"x": {}}, "additionalProperties": False, "dependentRequired": {"a": ["x"]}},
+     [{"a": 1, "x": 1}, {"x": 1}, {}]),
+    ({"type": "object", "properties": {"a": {}, "b": {}}, "maxProperties": 1},
+     [{}, {"a": 1}, {"a": 1, "b": 2}, {"c": 1}, {"a": 1, "c": 1}]),
+    ({"type": "object", "properties": {"a": {}, "b": {}}, "required": ["a"], "minProperties": 2, "maxProperties": 3,
+      "additionalProperties": {"type": "integer"}},
+     [{"a": 1}, {"a": 1, "b": 2}, {"a": 1, "c": 1}, {"a": 1, "b": 1, "c": 1, "d": 2}, {"a": 1, "b": 1, "c": "x"}]),
+    ({"type": "object", "properties": {"a": {}}, "additionalProperties": False, "minProperties": 2}, [{"a": 1}, {}]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("schema,instances", SCHEMAS, ids=[json.dumps(s)[:40] for s, _ in SCHEMAS])
+def test_schema_keywords_agree_with_the_validator(schema, instances):
+    compiled = compile_pattern(schema, "compact")
+    assert compiled is not None, "compiles (no refusal)"
+    _, matcher = compiled
+    for value in instances:
+        text = json.dumps(value, separators=(",", ":"))
+        assert bool(matcher.fullmatch(text)) == truth(schema, value), (schema, text)
+
+
+@pytest.mark.parametrize(
+    "schema,keyword,pointer",
+    [
+        ({"type": "integer", "not": {"minimum": 3}}, "not", "/not"),
+        ({"type": "object", "patternProperties": {"^a": {}, "b": {}}}, "patternProperties", "/patternProperties"),
+        ({"type": "number", "not": {"type": "integer"}}, "not", "/not"),
+        ({"if": {"minimum": 3}, "then": {"type": "integer"}}, "if", "/if"),
+        (
+            {"if": {"properties": {"f": {"const": 1}}, "required": ["f"]}, "else": {}, "unevaluatedProperties": False},
+            "if",
+            "/if",
+        ),
+        ({"type": "array", "uniqueItems": True}, "uniqueItems", "/uniqueItems"),
+    ],
+)
+def test_refusals_name_keyword_and_pointer(schema, keyword, pointer):
+    with pytest.raises(UnsupportedFeature) as info:
+        lower_json_schema(schema)
+    assert (info.value.keyword, info.value.pointer) == (keyword, pointer)
