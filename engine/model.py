@@ -5,8 +5,9 @@ optional tied embeddings, optional q/k/v biases (Qwen2) and per-head q/k RMSNorm
 
 ``Transformer.forward(tokens[B, T], positions[B, T], cache) -> logits``: positions are explicit so that a
 caller can prefill, decode, or run rows of different lengths; with a ``KVCache`` the new keys/values are
-written at their positions and each query attends to cache slots ``0..position`` of its own row. The cache
-here is one contiguous slab per sequence row; the paged cache will plug in behind the same call.
+written at their positions and each query attends to cache slots ``0..position`` of its own row. ``KVCache``
+is one contiguous slab per sequence row (the reference greedy loop); the engine passes a ``kv_cache.PagedStep``
+instead, a packed batch over the paged cache that does its own writes and per-sequence attention.
 
 Weights keep the layout of ``nn.Linear`` (``[out, in]``); q/k/v are fused into one ``wqkv`` and gate/up into
 one ``w13`` so a decode step runs two matmuls fewer per layer (a measurable share of a 135M model's step on CPU).
@@ -21,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from engine.kv_cache import PagedStep
 from engine.model_config import ModelArgs, RopeScaling
 
 # Up to this many query positions per row, attention is done with two small matmuls instead of SDPA.
@@ -92,7 +94,7 @@ class _Step(NamedTuple):
 
     rows: Tensor
     positions: Tensor
-    cache: KVCache | None
+    cache: KVCache | PagedStep | None
     kv_len: int
     slot: int | None  # B == T == 1: the one position, as an int
 
@@ -172,7 +174,7 @@ class Attention(nn.Module):
         layer: int,
         rows: Tensor,
         positions: Tensor,
-        cache: KVCache | None,
+        cache: KVCache | PagedStep | None,
         kv_len: int,
         slot: int | None,
     ) -> Tensor:
@@ -188,6 +190,8 @@ class Attention(nn.Module):
         else:  # q and k rotate together: one set of elementwise ops for both
             qk = apply_rope(qkv[:, :, : H + n_kv], cos, sin)
             q, k = qk[:, :, :H], qk[:, :, H:]
+        if isinstance(cache, PagedStep):  # packed batch over the paged cache: it writes k/v and attends per group
+            return self.wo(cache.attend(layer, q, k, v, self._grouped_attention).reshape(B, T, q_out))
         if cache is not None:
             k_all, v_all = cache.write(layer, rows, positions, k, v, slot)
             keys, values = k_all[:, :, :kv_len], v_all[:, :, :kv_len]  # [B, n_kv, S, hd]
@@ -296,7 +300,7 @@ class Transformer(nn.Module):
         self,
         tokens: Tensor,
         positions: Tensor,
-        cache: KVCache | None = None,
+        cache: KVCache | PagedStep | None = None,
         last_only: bool = False,
     ) -> Tensor:
         """Run the decoder.
@@ -305,8 +309,9 @@ class Transformer(nn.Module):
             tokens: token ids ``[B, T]`` (int64).
             positions: the absolute position of each token ``[B, T]``; with a cache, row ``b`` attends to cache
                 slots ``0..positions[b, t]``, so each row's earlier tokens must already be in its slots.
-            cache: a ``KVCache`` with ``batch == B`` to read and update, or None to attend within ``tokens`` only
-                (causal by position).
+            cache: a ``KVCache`` with ``batch == B`` to read and update, a ``PagedStep`` (``B == 1``, a packed
+                batch over the paged cache; logits only at its ``logits_indices``), or None to attend within
+                ``tokens`` only (causal by position).
             last_only: return logits of the last position only (prefill needs no more).
 
         Returns:
@@ -318,7 +323,9 @@ class Transformer(nn.Module):
         cos, sin = cos_t[positions].unsqueeze(2), sin_t[positions].unsqueeze(2)  # [B, T, 1, hd]
         rows = torch.arange(B, device=tokens.device).unsqueeze(1).expand(B, T)
         mask: Tensor | None
-        if cache is not None:
+        if isinstance(cache, PagedStep):
+            mask = None  # the step carries its own per-group masks
+        elif cache is not None:
             if kv_len > cache.max_len:
                 raise ValueError(f"position {kv_len - 1} is past the cache length {cache.max_len}")
             if B == 1 and T == 1:
@@ -330,9 +337,12 @@ class Transformer(nn.Module):
             mask = (positions.unsqueeze(1) <= positions.unsqueeze(2)).unsqueeze(1)  # [B, 1, T, T]
 
         h = self.tok_embeddings(tokens).float()  # [B, T, dim]; the table may be float16 (see Linear)
-        step = _Step(rows, positions, cache, kv_len, kv_len - 1 if B == 1 and T == 1 else None)
+        single = B == 1 and T == 1 and not isinstance(cache, PagedStep)
+        step = _Step(rows, positions, cache, kv_len, kv_len - 1 if single else None)
         for i, layer in enumerate(self.layers):
             h = layer(h, i, (cos, sin), mask, step)
-        if last_only:
+        if isinstance(cache, PagedStep):
+            h = h[:, cache.logits_indices]
+        elif last_only:
             h = h[:, -1:]
         return self.output(self.norm(h)).float()

@@ -1,0 +1,85 @@
+"""Constraints inside a step: fill token bitmasks, apply them to logits, advance matchers, jump forward.
+
+Mask layout (the one ``constrained`` fills): int32 words, ``ceil(V / 32)`` per row, bit ``t % 32`` of word
+``t // 32`` allows token ``t``. The rows are written on the CPU into one preallocated buffer (pinned on CUDA) through
+a numpy view, copied to the logits' device once, unpacked with one vectorized shift-and-mask and applied as
+``-inf``. The engine calls ``fill`` after launching the forward, so on a GPU the masks are built while it runs.
+
+A matcher allows EOS only in accepting states, so a complete constraint leaves EOS as the only choice; the engine
+ends such a sequence at once (``is_terminated``) instead of spending a forward on the inevitable EOS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from engine.sampling_params import SamplingParams
+
+
+class ConstraintMasks:
+    """A reusable bitmask buffer for the constrained rows of a batch.
+
+    Args:
+        vocab_size: token ids the masks cover (the logits' width).
+        device: the logits' device.
+    """
+
+    def __init__(self, vocab_size: int, device: torch.device) -> None:
+        self.vocab_size = vocab_size
+        self.num_words = (vocab_size + 31) // 32
+        self.device = device
+        self._host = torch.empty(0, self.num_words, dtype=torch.int32)
+        self._view: np.ndarray = self._host.numpy()
+        self._shifts = torch.arange(32, dtype=torch.int32, device=device)
+
+    def _ensure_rows(self, rows: int) -> None:
+        if self._host.shape[0] >= rows:
+            return
+        size = max(rows, 2 * self._host.shape[0], 8)
+        pin = self.device.type == "cuda"
+        self._host = torch.empty(size, self.num_words, dtype=torch.int32, pin_memory=pin)
+        self._view = self._host.numpy()
+
+    def fill(self, matchers: Sequence[Any]) -> None:
+        """Write the next-token mask of each matcher into rows ``0..len(matchers)-1`` of the buffer."""
+        self._ensure_rows(len(matchers))
+        for i, matcher in enumerate(matchers):
+            matcher.fill_bitmask(self._view[i])
+
+    def apply(self, logits: Tensor, rows: Sequence[int]) -> None:
+        """Set disallowed logits of ``rows`` (in ``fill`` order) to ``-inf`` in place; ``logits`` ``[B, >= V]``."""
+        if not rows:
+            return
+        words = self._host[: len(rows)].to(logits.device, non_blocking=True)
+        allowed = ((words.unsqueeze(-1) >> self._shifts) & 1).bool().view(len(rows), -1)  # [k, 32 * W]
+        allowed = allowed[:, : self.vocab_size]
+        if logits.shape[1] > self.vocab_size:  # columns past the vocabulary are never valid tokens
+            allowed = torch.nn.functional.pad(allowed, (0, logits.shape[1] - self.vocab_size), value=False)
+        if list(rows) == list(range(logits.shape[0])):
+            logits.masked_fill_(~allowed, float("-inf"))
+            return
+        index = torch.tensor(list(rows), dtype=torch.long, device=logits.device)
+        logits[index] = logits[index].masked_fill(~allowed, float("-inf"))
+
+
+def jump_forward_tokens(matcher: Any, params: SamplingParams, room: int) -> list[int]:
+    """Tokens the constraint forces next, to append without sampling; empty when jumping is not safe.
+
+    Safe means the model's choice could not differ and nothing the user asked for is lost:
+    - the matcher offers ``forced_tokens()``: each is the *only* allowed token, so every sampling setting (greedy,
+      any temperature, penalties, bias) would pick it; it stops before accepting states, so it never skips a
+      possible EOS;
+    - no log-probabilities were asked (a forced token has no sampled distribution to report);
+    - at most ``room`` tokens (what is left of ``max_tokens`` and of the context).
+    Stop strings and stop token ids are still checked token by token by the caller.
+    """
+    forced = getattr(matcher, "forced_tokens", None)
+    if forced is None or params.logprobs is not None or room <= 0:
+        return []
+    tokens: list[int] = forced(room)
+    return tokens[:room]
