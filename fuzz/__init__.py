@@ -1,0 +1,1 @@
+"""The project's own property and differential fuzz tests of the compiler (the sampler is ``constrained.fuzz``)."""
