@@ -41,6 +41,7 @@ def build_tokenizer_info(
     vocab = constrained.Vocabulary.from_token_bytes(
         token_bytes, eos_token_ids=eos_token_ids, special_token_ids=special_token_ids, size=vocab_size
     )
+    vocab.precompute()  # the token trie and compiled mask kernels, once per tokenizer (not in the first mask)
     return TokInfo(vocab)
 
 

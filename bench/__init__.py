@@ -1,0 +1,1 @@
+"""Benchmarks and scoreboards run from the checkout (not part of the installed packages)."""

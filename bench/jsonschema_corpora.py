@@ -1,0 +1,93 @@
+"""Reading the JSON Schema corpora in ``../shared/corpora``: MaskBench splits and the JSON-Schema-Test-Suite.
+
+One ``SchemaCase`` per schema, whatever the source, so the scoreboard and the tests treat both the same way.
+Only reading and sampling live here; checking is in ``bench/jsonschema_check.py``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+CORPORA = REPO / ".." / "shared" / "corpora"
+MASKBENCH_DIR = CORPORA / "jsonschemabench" / "data"
+TEST_SUITE_DIR = CORPORA / "json-schema-test-suite" / "tests"
+TEST_SUITE_DRAFTS = ("draft2020-12", "draft7")
+SUITE_PREFIX = "JSTS-"
+
+
+@dataclass(frozen=True)
+class SchemaCase:
+    """One schema and its labelled instances.
+
+    Attributes:
+        split: the split name (a MaskBench file stem, or ``JSTS-<draft>`` for the test suite).
+        case_id: stable id inside the split (MaskBench id, or ``file.json#group`` for the test suite).
+        schema: the parsed schema.
+        instances: ``(data, valid)`` pairs; ``data`` is already-parsed JSON.
+        labels_authoritative: False where labels were generated and may disagree with a validator (MaskBench).
+    """
+
+    split: str
+    case_id: str
+    schema: Any
+    instances: tuple[tuple[Any, bool], ...]
+    labels_authoritative: bool
+
+
+def maskbench_splits() -> list[str]:
+    """Names of the MaskBench splits present on disk (sorted)."""
+    return sorted(p.name.removesuffix(".jsonl.gz") for p in MASKBENCH_DIR.glob("*.jsonl.gz"))
+
+
+def all_splits() -> list[str]:
+    """Every split the scoreboard knows: MaskBench splits present, then the test-suite drafts present."""
+    suites = [SUITE_PREFIX + d for d in TEST_SUITE_DRAFTS if (TEST_SUITE_DIR / d).is_dir()]
+    return maskbench_splits() + suites
+
+
+def maskbench_rows(split: str) -> Iterator[dict[str, Any]]:
+    """Raw records of one MaskBench split: ``id``, ``schema`` (parsed), ``tests`` ([{data, valid, ...}])."""
+    with gzip.open(MASKBENCH_DIR / f"{split}.jsonl.gz", "rt", encoding="utf-8") as fh:
+        for line in fh:
+            row = json.loads(line)
+            if isinstance(row["schema"], str):
+                row["schema"] = json.loads(row["schema"])
+            yield row
+
+
+def test_suite_groups(draft: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(file#index, group)`` for each group of the required tests of one draft, in file order."""
+    for path in sorted((TEST_SUITE_DIR / draft).glob("*.json")):
+        for i, group in enumerate(json.loads(path.read_text(encoding="utf-8"))):
+            yield f"{path.name}#{i}", group
+
+
+def load_split(split: str) -> list[SchemaCase]:
+    """Every schema of ``split`` as ``SchemaCase``s, in corpus order."""
+    if split.startswith(SUITE_PREFIX):
+        return [
+            SchemaCase(split, key, g["schema"], tuple((t["data"], bool(t["valid"])) for t in g["tests"]), True)
+            for key, g in test_suite_groups(split.removeprefix(SUITE_PREFIX))
+        ]
+    return [
+        SchemaCase(
+            split, str(r.get("id", i)), r["schema"], tuple((t["data"], bool(t["valid"])) for t in r.get("tests") or ()),
+            False,
+        )
+        for i, r in enumerate(maskbench_rows(split))
+    ]
+
+
+def sample(cases: list[SchemaCase], n: int | None, seed: int) -> list[SchemaCase]:
+    """A seeded sample of ``n`` cases (all of them, in order, when ``n`` is None or not smaller)."""
+    if n is None or n >= len(cases):
+        return list(cases)
+    picked = sorted(random.Random(seed).sample(range(len(cases)), n))
+    return [cases[i] for i in picked]
