@@ -30,22 +30,36 @@ def _not_built(name: str, issue: int) -> int:
 # --- serve --------------------------------------------------------------------------------------------------
 
 
+SHUTDOWN_GRACE_S = 30
+
+
+def _engine_args(args: argparse.Namespace) -> dict[str, Any]:
+    """Engine settings given on the command line (the rest keep the engine's defaults)."""
+    given = {"max_model_len": args.max_model_len, "max_num_seqs": args.max_num_seqs, "max_waiting": args.max_waiting}
+    return {name: value for name, value in given.items() if value is not None}
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Resolve the model (fetching it once if needed) and run the HTTP server until Ctrl-C."""
+    """Load the model (fetching it once if needed), start the engine and run the HTTP server until Ctrl-C."""
     import uvicorn
 
     from api.app import ServerSettings, create_app
+    from engine.async_engine import AsyncEngine
     from engine.model_registry import resolve_model
 
     try:
         path = resolve_model(args.model)
-    except (FileNotFoundError, OSError, RuntimeError) as exc:
+        engine = AsyncEngine.from_model(str(path), **_engine_args(args))
+    except (FileNotFoundError, OSError, RuntimeError, ValueError) as exc:
         print(f"constrained serve: {exc}", file=sys.stderr)
         return EXIT_FAILED
     settings = ServerSettings(model_name=args.served_model_name or args.model, model_path=path,
                               api_key=args.api_key or os.environ.get("CONSTRAINED_API_KEY") or None)
     print(f"[constrained] serving {settings.model_name} ({path}) on http://{args.host}:{args.port}", file=sys.stderr)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level)
+    # Ctrl-C: uvicorn stops accepting, lets running requests finish (streams are cancelled, and so aborted, after
+    # the grace period), then the app's on_shutdown stops the engine.
+    uvicorn.run(create_app(settings, engine), host=args.host, port=args.port, log_level=args.log_level,
+                timeout_graceful_shutdown=SHUTDOWN_GRACE_S)
     return EXIT_OK
 
 
@@ -107,6 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--api-key", default=None, help="require 'Authorization: Bearer KEY' on /v1 "
                        "(default: $CONSTRAINED_API_KEY)")
+    serve.add_argument("--max-model-len", type=int, default=None, help="longest prompt + answer in tokens "
+                       "(default: the model's context, capped by the KV cache)")
+    serve.add_argument("--max-num-seqs", type=int, default=None, help="most sequences decoded together")
+    serve.add_argument("--max-waiting", type=int, default=None, help="most queued requests; more get HTTP 429")
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     serve.set_defaults(func=cmd_serve)
 
@@ -122,11 +140,13 @@ def build_parser() -> argparse.ArgumentParser:
     comp.add_argument("--check", action="append", default=[], metavar="TEXT", help="test TEXT (repeatable)")
     comp.set_defaults(func=cmd_compile)
 
-    fuzz = sub.add_parser("fuzz", help="draw valid / near-miss strings from a constraint", epilog=EPILOG)
-    fuzz.set_defaults(func=lambda _args: _not_built("fuzz", 7))
+    from api.cli_fuzz import register as register_fuzz
 
-    bench = sub.add_parser("bench", help="benchmarks (masks, engine, JSON Schema scoreboard)", epilog=EPILOG)
-    bench.set_defaults(func=lambda _args: _not_built("bench", 4))
+    register_fuzz(sub, EPILOG)
+
+    from api.cli_bench import register as register_bench
+
+    register_bench(sub, EPILOG)
     return parser
 
 
