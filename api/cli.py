@@ -10,7 +10,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,8 @@ EXIT_OK = 0
 EXIT_FAILED = 1  # the command ran and the answer is "no": constraint refused, text rejected, server error
 EXIT_USAGE = 2  # bad flags (argparse's own code)
 EXIT_NOT_BUILT = 3  # the subcommand exists but its feature has not landed yet
+
+API_KEY_ENV = "CONSTRAINED_API_KEY"
 
 EPILOG = """exit codes: 0 success, 1 refused/rejected/failed, 2 usage error, 3 feature not built yet"""
 
@@ -30,20 +32,22 @@ def _not_built(name: str, issue: int) -> int:
 # --- serve --------------------------------------------------------------------------------------------------
 
 
-SHUTDOWN_GRACE_S = 30
-
-
 def _engine_args(args: argparse.Namespace) -> dict[str, Any]:
     """Engine settings given on the command line (the rest keep the engine's defaults)."""
     given = {"max_model_len": args.max_model_len, "max_num_seqs": args.max_num_seqs, "max_waiting": args.max_waiting}
     return {name: value for name, value in given.items() if value is not None}
 
 
+def api_key_from(args: argparse.Namespace, environ: Mapping[str, str]) -> str | None:
+    """The API key: ``--api-key``, else ``$CONSTRAINED_API_KEY``; None (no key required) when both are empty."""
+    return args.api_key or environ.get(API_KEY_ENV) or None
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Load the model (fetching it once if needed), start the engine and run the HTTP server until Ctrl-C."""
-    import uvicorn
-
     from api.app import ServerSettings, create_app
+    from api.serving import GracefulServer, server_config
+    from constrained.warmup import warm_up
     from engine.async_engine import AsyncEngine
     from engine.model_registry import resolve_model
 
@@ -53,13 +57,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except (FileNotFoundError, OSError, RuntimeError, ValueError) as exc:
         print(f"constrained serve: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    print("[constrained] loading the compiled mask kernels (the first run compiles them: about 20 s)", file=sys.stderr)
+    warm_up()  # now, not inside the first request's compile budget
     settings = ServerSettings(model_name=args.served_model_name or args.model, model_path=path,
-                              api_key=args.api_key or os.environ.get("CONSTRAINED_API_KEY") or None)
+                              api_key=api_key_from(args, os.environ), max_body_bytes=args.max_body_bytes)
     print(f"[constrained] serving {settings.model_name} ({path}) on http://{args.host}:{args.port}", file=sys.stderr)
-    # Ctrl-C: uvicorn stops accepting, lets running requests finish (streams are cancelled, and so aborted, after
-    # the grace period), then the app's on_shutdown stops the engine.
-    uvicorn.run(create_app(settings, engine), host=args.host, port=args.port, log_level=args.log_level,
-                timeout_graceful_shutdown=SHUTDOWN_GRACE_S)
+    # Ctrl-C: stop accepting; running requests get --shutdown-grace seconds to finish, then the engine aborts the
+    # rest (streams end with an error event, whole answers with a 503) and the app stops the engine.
+    config = server_config(create_app(settings, engine), host=args.host, port=args.port, log_level=args.log_level,
+                           grace_s=args.shutdown_grace)
+    try:
+        GracefulServer(config, engine, grace_s=args.shutdown_grace).run()
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled; stopping on Ctrl-C is a clean exit
+        pass
     return EXIT_OK
 
 
@@ -120,11 +130,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--api-key", default=None, help="require 'Authorization: Bearer KEY' on /v1 "
-                       "(default: $CONSTRAINED_API_KEY)")
+                       f"(default: ${API_KEY_ENV})")
     serve.add_argument("--max-model-len", type=int, default=None, help="longest prompt + answer in tokens "
                        "(default: the model's context, capped by the KV cache)")
     serve.add_argument("--max-num-seqs", type=int, default=None, help="most sequences decoded together")
     serve.add_argument("--max-waiting", type=int, default=None, help="most queued requests; more get HTTP 429")
+    serve.add_argument("--max-body-bytes", type=int, default=8 * 1024 * 1024, help="largest request body; "
+                       "larger ones get HTTP 413 (default: 8 MiB)")
+    serve.add_argument("--shutdown-grace", type=float, default=30.0, help="seconds running requests may take to "
+                       "finish after Ctrl-C before they are aborted (default: 30)")
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     serve.set_defaults(func=cmd_serve)
 

@@ -17,10 +17,34 @@ from constrained.errors import BudgetExceeded
 from constrained.minimize import minimize, unique_columns
 from constrained.nfa import ByteNFA, determinize
 from constrained.regex_ast import Node
+from constrained.warmup import warm_up
 
 DEFAULT_MAX_STATES = 100_000
 DEFAULT_MAX_SECONDS = 10.0
 DEAD = 0
+LIST_WALK_MAX_CELLS = 100_000  # tables up to this many cells also keep their rows as Python lists for ``walk``
+
+
+def merge_byte_classes(table: np.ndarray, b2c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Recompute byte classes on a (minimal) table: bytes whose columns are identical are interchangeable.
+
+    Classes are numbered by their first byte, so the numbering does not depend on ``np.unique``'s sort. Works on
+    the table's own columns (at most 256, usually far fewer) and maps bytes through ``b2c`` afterwards, instead
+    of expanding the table to 256 columns first.
+
+    Returns:
+        ``(table[:, new classes], classes[256])``.
+    """
+    _, col_id = unique_columns(table)
+    byte_col = col_id.reshape(-1)[b2c]  # distinct-column id of each byte
+    ids, first_byte = np.unique(byte_col, return_index=True)
+    order = np.argsort(first_byte)  # the distinct ids in order of their first byte
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[order] = np.arange(len(ids))
+    classes = rank[np.searchsorted(ids, byte_col)].astype(np.int32)
+    # A representative table column for each new class: the column of its first byte.
+    cols = b2c[first_byte[order]]
+    return np.ascontiguousarray(table[:, cols], dtype=np.int32), classes
 
 
 class ByteDFA:
@@ -42,7 +66,7 @@ class ByteDFA:
     has_out: np.ndarray
     start: int
     dead: int
-    _rows: list[list[int]]
+    _rows: list[list[int]] | None
     _cls: list[int]
 
     def __init__(self, table: np.ndarray, classes: np.ndarray, accepting: np.ndarray, start: int) -> None:
@@ -58,8 +82,9 @@ class ByteDFA:
         set_(self, "has_out", has_out)
         set_(self, "start", int(start))
         set_(self, "dead", DEAD)
-        # Python lists make the byte-at-a-time walk in ``accepts`` ~10x faster than numpy scalar indexing.
-        set_(self, "_rows", table.tolist())
+        # Python lists make the byte-at-a-time walk in ``accepts`` ~10x faster than numpy scalar indexing; on big
+        # tables (10^4+ states from JSON Schema) building them costs more than the walks they speed up.
+        set_(self, "_rows", table.tolist() if table.size <= LIST_WALK_MAX_CELLS else None)
         set_(self, "_cls", classes.tolist())
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -80,6 +105,7 @@ class ByteDFA:
             BudgetExceeded: ``"max_states"``, ``"max_nfa_states"``, ``"max_compile_seconds"`` or
                 ``"max_nesting"`` when the automaton would be too large or too slow to build.
         """
+        warm_up()  # numba's first compile must not count against this budget
         deadline = time.monotonic() + max_seconds
         nfa = ByteNFA(deadline)
         try:
@@ -92,15 +118,8 @@ class ByteDFA:
         table = np.ascontiguousarray(table[:, col_first])
         b2c = col_inv.reshape(-1)[b2c]
         table, acc, start = minimize(table, acc, deadline)
-        # Recompute byte classes on the minimal table: bytes with identical columns are interchangeable.
-        by_byte = table[:, b2c]
-        first, inverse = unique_columns(by_byte)
-        # Number classes by their first byte so the numbering does not depend on np.unique's sort.
-        rank = np.empty(len(first), dtype=np.int64)
-        rank[np.argsort(first)] = np.arange(len(first))
-        classes = rank[inverse.reshape(-1)].astype(np.int32)
-        reps = np.sort(first)
-        return cls(np.ascontiguousarray(by_byte[:, reps], dtype=np.int32), classes, acc, start)
+        table, classes = merge_byte_classes(table, b2c)
+        return cls(table, classes, acc, start)
 
     @property
     def num_states(self) -> int:
@@ -115,6 +134,13 @@ class ByteDFA:
     def walk(self, state: int, data: bytes) -> int:
         """The state after reading ``data`` from ``state`` (``DEAD`` once it dies)."""
         rows, cls = self._rows, self._cls
+        if rows is None:
+            flat, stride = self.table.reshape(-1), self.table.shape[1]
+            for b in data:
+                state = int(flat[state * stride + cls[b]])
+                if state == DEAD:
+                    return DEAD
+            return state
         for b in data:
             state = rows[state][cls[b]]
             if state == DEAD:

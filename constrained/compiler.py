@@ -18,6 +18,7 @@ from constrained.regex_ast import Node, alt, literal
 from constrained.regex_parser import parse_regex
 from constrained.token_index import TokenIndex
 from constrained.vocab import Vocabulary
+from constrained.warmup import warm_up
 
 if TYPE_CHECKING:
     from constrained.grammar import CompiledGrammar
@@ -90,6 +91,7 @@ _cache_lock = threading.Lock()
 
 def _cached(key: tuple[Any, ...], build: Any) -> Any:
     """LRU lookup; compiles outside the lock so one slow compile does not block other threads."""
+    warm_up()  # numba's first compile must not count against this constraint's budget
     with _cache_lock:
         hit = _cache.get(key)
         if hit is not None:

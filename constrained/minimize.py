@@ -6,6 +6,7 @@ Internal to ``byte_dfa``. Every output state other than the dead state 0 can rea
 from __future__ import annotations
 
 import time
+from types import ModuleType
 
 import numpy as np
 
@@ -20,12 +21,22 @@ HOPCROFT_MAX_EDGES = 400_000
 # --- Hopcroft minimization -------------------------------------------------------------------------------------
 
 
-def minimize(table: np.ndarray, acc: np.ndarray, deadline: float) -> tuple[np.ndarray, np.ndarray, int]:
+def minimize(
+    table: np.ndarray, acc: np.ndarray, deadline: float, *, compiled: bool | None = None
+) -> tuple[np.ndarray, np.ndarray, int]:
     """Merge equivalent states; returns the table renumbered (dead 0, then BFS order from start), acc, start.
 
-    Hopcroft on the *partial* DFA: states that cannot reach acceptance are folded into the dead state first and
-    transitions into it are dropped, so the work is proportional to live edges (a Unicode-letter DFA has ~100 byte
-    classes but only a few live ones per state). On a partial DFA both initial blocks must be splitters.
+    Minimization of the *partial* DFA: states that cannot reach acceptance are folded into the dead state first
+    and transitions into it are dropped, so the work is proportional to live edges (a Unicode-letter DFA has ~100
+    byte classes but only a few live ones per state). With the compiled kernels it runs Valmari and Lehtinen's
+    partition refinement in numba (``minimize_kernels``); otherwise this module's Python Hopcroft, the reference
+    the tests compare it against (on a partial DFA both initial blocks must be splitters there).
+
+    Args:
+        table: ``int[S, C]`` subset-construction table, dead state 0, start state 1.
+        acc: ``bool[S]``.
+        deadline: a ``time.monotonic()`` limit.
+        compiled: force (True) or forbid (False) the compiled path; None: use it when numba is enabled.
     """
     num = table.shape[0]
     start = 1 if num > 1 else DEAD
@@ -34,6 +45,21 @@ def minimize(table: np.ndarray, acc: np.ndarray, deadline: float) -> tuple[np.nd
     by_tgt = np.argsort(tgt, kind="stable")
     live = _co_reachable(num, src, tgt, by_tgt, acc)
     keep = live[src] & live[tgt]
+    kernels = _kernels() if compiled is not False else None
+    if compiled and kernels is None:
+        raise RuntimeError("compiled minimization requested but numba is not available")
+    if kernels is not None:
+        ids = np.full(num, -1, dtype=np.int64)
+        live_ids = np.flatnonzero(live)
+        ids[live_ids] = np.arange(len(live_ids))
+        of_live, num_blocks = kernels.state_blocks(
+            len(live_ids), ids[src[keep]], cls[keep].astype(np.int64), ids[tgt[keep]], acc[live_ids]
+        )
+        block_arr = np.full(num, -1, dtype=np.int64)
+        block_arr[live_ids] = of_live
+        if time.monotonic() > deadline:
+            raise BudgetExceeded("max_compile_seconds", "regex minimization took too long")
+        return _renumber(table, acc, block_arr, int(num_blocks), start, kernels)
     by_tgt = by_tgt[keep[by_tgt]]  # filtering a sorted order keeps it sorted
     cuts = np.searchsorted(tgt[by_tgt], np.arange(num + 1)).tolist()
     if len(by_tgt) > HOPCROFT_MAX_EDGES:
@@ -87,7 +113,18 @@ def minimize(table: np.ndarray, acc: np.ndarray, deadline: float) -> tuple[np.nd
         steps += 1
         if steps & 63 == 0 and time.monotonic() > deadline:
             raise BudgetExceeded("max_compile_seconds", "regex minimization took too long")
-    return _renumber(table, acc, block, blocks, start)
+    return _renumber(table, acc, np.array(block, dtype=np.int64), len(blocks), start)
+
+
+def _kernels() -> ModuleType | None:
+    """The compiled minimization kernel, when the compiled kernels are enabled (``token_trie.kernels()``)."""
+    from constrained.token_trie import kernels
+
+    if kernels() is None:
+        return None
+    from constrained import minimize_kernels
+
+    return minimize_kernels
 
 
 def _merge_identical_rows(
@@ -110,11 +147,7 @@ def _merge_identical_rows(
     reps = np.flatnonzero(live & (block == np.arange(num)))
     ids = np.full(num, -1, dtype=np.int64)
     ids[reps] = np.arange(len(reps))
-    block_list = np.where(block >= 0, ids[np.maximum(block, 0)], -1).tolist()
-    blocks: list[set[int]] = [set() for _ in reps]
-    for s in reps.tolist():
-        blocks[int(ids[s])].add(s)
-    return _renumber(table, acc, block_list, blocks, start)
+    return _renumber(table, acc, np.where(block >= 0, ids[np.maximum(block, 0)], -1), len(reps), start)
 
 
 def unique_columns(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -152,30 +185,55 @@ def _co_reachable(num: int, src: np.ndarray, tgt: np.ndarray, order: np.ndarray,
 
 
 def _renumber(
-    table: np.ndarray, acc: np.ndarray, block: list[int], blocks: list[set[int]], start: int
+    table: np.ndarray,
+    acc: np.ndarray,
+    block: np.ndarray,
+    num_blocks: int,
+    start: int,
+    kernels: ModuleType | None = None,
 ) -> tuple[np.ndarray, np.ndarray, int]:
-    """Quotient table with the dead state 0 and live blocks in BFS order from the start block."""
-    reps = [min(ms) for ms in blocks]
-    new_id = [0] * (len(blocks) + 1)  # index -1 (dead) stays 0
-    seen = [False] * len(blocks)
-    queue = []
-    if start != DEAD and block[start] >= 0:
-        queue.append(block[start])
-        seen[block[start]] = True
+    """Quotient table with the dead state 0 and live blocks in BFS order from the start block.
+
+    Args:
+        table: the unminimized table.
+        acc: its accepting flags.
+        block: ``int64[S]`` block id per state (``0 .. num_blocks - 1``), -1 for states folded into the dead state.
+        num_blocks: number of blocks.
+        start: the start state.
+        kernels: ``minimize_kernels`` for the compiled BFS, or None for the Python one.
+    """
+    states = np.flatnonzero(block >= 0)
+    reps = np.full(num_blocks, table.shape[0], dtype=np.int64)
+    np.minimum.at(reps, block[states], states)  # lowest state of each block represents it
+    # The quotient over blocks (-1: dead), built in one gather; the BFS numbering is then the only loop.
+    quotient = block[table[reps]] if num_blocks else np.zeros((0, table.shape[1]), dtype=np.int64)
+    first = int(block[start]) if start != DEAD else -1
+    if kernels is not None:
+        order = kernels.bfs_order(quotient, first)
+    else:
+        order = np.array(_bfs_order(quotient.tolist(), first), dtype=np.int64)
+    remap = np.zeros(num_blocks + 1, dtype=np.int32)  # remap[-1] (dead) stays 0
+    remap[order] = np.arange(1, len(order) + 1, dtype=np.int32)
+    new_table = np.zeros((len(order) + 1, table.shape[1]), dtype=np.int32)
+    new_acc = np.zeros(len(order) + 1, dtype=bool)
+    if len(order):
+        new_table[1:] = remap[quotient[order]]
+        new_acc[1:] = acc[reps[order]]
+    return new_table, new_acc, (1 if len(order) else DEAD)
+
+
+def _bfs_order(rows: list[list[int]], first: int) -> list[int]:
+    """Blocks in breadth-first order from block ``first`` over the quotient rows (-1: dead)."""
+    if first < 0:
+        return []
+    seen = [False] * len(rows)
+    seen[first] = True
+    queue = [first]
     i = 0
     while i < len(queue):
-        new_id[queue[i]] = i + 1
-        for t in table[reps[queue[i]]].tolist():
-            b = block[t]
+        for b in rows[queue[i]]:
             if b >= 0 and not seen[b]:
                 seen[b] = True
                 queue.append(b)
         i += 1
-    blk = np.array(block, dtype=np.int64)
-    remap = np.array(new_id, dtype=np.int32)  # remap[-1] is the extra trailing 0
-    rep_rows = np.array([DEAD] + [reps[b] for b in queue], dtype=np.int64)
-    new_table = remap[blk[table[rep_rows]]]
-    new_table[0] = DEAD
-    new_acc = acc[rep_rows].copy()
-    new_acc[0] = False
-    return new_table.astype(np.int32), new_acc, (1 if queue else DEAD)
+    return queue

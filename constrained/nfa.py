@@ -5,6 +5,7 @@ Internal to ``byte_dfa``; the table it returns is not minimal yet (see ``minimiz
 
 from __future__ import annotations
 
+import itertools
 import time
 
 import numpy as np
@@ -144,7 +145,50 @@ class ByteNFA:
 def determinize(
     nfa: ByteNFA, entry: int, max_states: int, deadline: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Subset construction over byte-range classes; returns ``(table[S, C], accepting[S], byte->class)``."""
+    """Subset construction over byte-range classes; returns ``(table[S, C], accepting[S], byte->class)``.
+
+    Runs compiled (``nfa_kernels``) when the compiled kernels are enabled, else in Python (the reference). The two
+    may number DFA states differently; minimization renumbers both to the same canonical ``ByteDFA``.
+    """
+    from constrained.token_trie import kernels
+
+    if kernels() is not None:
+        return _determinize_compiled(nfa, entry, max_states, deadline)
+    return determinize_reference(nfa, entry, max_states, deadline)
+
+
+def _determinize_compiled(
+    nfa: ByteNFA, entry: int, max_states: int, deadline: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``determinize`` by ``nfa_kernels.subset_construction`` on the NFA flattened to CSR arrays."""
+    from constrained import nfa_kernels
+
+    n = len(nfa.eps)
+    eps_off = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, nfa.eps), dtype=np.int64, count=n), out=eps_off[1:])
+    eps_tgt = np.fromiter(itertools.chain.from_iterable(nfa.eps), dtype=np.int64, count=int(eps_off[-1]))
+    mv_off = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, nfa.edges), dtype=np.int64, count=n), out=mv_off[1:])
+    num_moves = int(mv_off[-1])
+    flat = itertools.chain.from_iterable(itertools.chain.from_iterable(nfa.edges))
+    moves = np.fromiter(flat, dtype=np.int64, count=3 * num_moves).reshape(num_moves, 3)
+    cuts = np.unique(np.concatenate([[0, 256], moves[:, 0], moves[:, 1] + 1]))
+    b2c = (np.searchsorted(cuts, np.arange(256), side="right") - 1).astype(np.int64)
+    table, acc, status = nfa_kernels.subset_construction(
+        eps_off, eps_tgt, mv_off, b2c[moves[:, 0]], b2c[moves[:, 1]], moves[:, 2].copy(), entry, len(cuts) - 1,
+        max_states, deadline,
+    )  # fmt: skip
+    if status == nfa_kernels.TOO_MANY_STATES:
+        raise BudgetExceeded("max_states", f"regex needs more than {max_states} DFA states")
+    if status == nfa_kernels.TOO_SLOW or time.monotonic() > deadline:
+        raise BudgetExceeded("max_compile_seconds", "regex compilation took too long")
+    return table, acc, b2c
+
+
+def determinize_reference(
+    nfa: ByteNFA, entry: int, max_states: int, deadline: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``determinize`` in pure Python (the reference the compiled kernel is tested against)."""
     bounds = {0, 256}
     for out_edges in nfa.edges:
         for lo, hi, _ in out_edges:

@@ -31,6 +31,7 @@ from constrained.byte_dfa import DEAD, ByteDFA
 from constrained.errors import BudgetExceeded
 from constrained.grammar.ir import Grammar
 from constrained.grammar.parse_state import MISSING, EarleySet, GrammarParserState, Lexeme, leo_top
+from constrained.warmup import warm_up
 
 DEFAULT_MAX_TERMINAL_STATES = 50_000  # per terminal DFA
 DEFAULT_MAX_ITEMS = 200_000  # Earley items per set
@@ -83,6 +84,7 @@ class CompiledCFG:
         self.nullable = self._nullable()
         self.ignore = frozenset(tid[t] for t in grammar.ignore)
         self._ignore_order = tuple(sorted(self.ignore))
+        warm_up()  # numba's first compile must not count against this budget
         deadline = time.monotonic() + max_seconds
         self.dfas: list[ByteDFA] = []
         for name in self.term_names:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import zlib
 
 import numpy as np
 import pytest
@@ -38,7 +39,9 @@ def random_walk(m: constrained.Matcher, vocab: constrained.Vocabulary, rng: np.r
         allowed = m.allowed_token_ids()
         # Never stuck: a non-accepting live state always offers a token (byte-level BPE has all 256 bytes).
         assert allowed, "no allowed token in a live state"
-        pick = int(rng.choice(allowed))
+        ends = [t for t in allowed if t in vocab.eos_token_ids]
+        # take an allowed EOS half the time (as a model that is done would), so that many walks end
+        pick = ends[0] if ends and rng.random() < 0.5 else int(rng.choice(allowed))
         assert m.advance(pick)
         ids.append(pick)
         if pick in vocab.eos_token_ids:
@@ -50,11 +53,11 @@ def random_walk(m: constrained.Matcher, vocab: constrained.Vocabulary, rng: np.r
 @pytest.mark.parametrize("pattern", PATTERNS)
 def test_random_walks_are_sound(pattern: str, bpe_vocab: constrained.Vocabulary) -> None:
     c = constrained.compile_regex(pattern, bpe_vocab)
-    rng = np.random.default_rng(abs(hash(pattern)) % 2**32)
+    rng = np.random.default_rng(zlib.crc32(pattern.encode()))  # not hash(): it changes with PYTHONHASHSEED
     ended = 0
-    for _ in range(25):
+    for _ in range(40):
         m = c.matcher()
-        data, _, eos = random_walk(m, bpe_vocab, rng, 40)
+        data, _, eos = random_walk(m, bpe_vocab, rng, 60)
         text = data.decode("utf-8", errors="strict") if eos else None
         if eos:
             ended += 1
