@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -58,7 +59,7 @@ def test_grammar_file_and_choice_and_unique(tmp_path: Path, capsys: pytest.Captu
     assert all(str(r["text"]).endswith("y") and len(str(r["text"])) <= 5 for r in rows)
     assert main(["fuzz", "--choice", "red", "green", "-n", "10", "--unique"]) == EXIT_OK
     captured = capsys.readouterr()
-    assert sorted(r["text"] for r in _lines(captured.out)) == ["green", "red"]
+    assert sorted(str(r["text"]) for r in _lines(captured.out)) == ["green", "red"]
     assert "only 2 of 10" in captured.err
 
 
@@ -74,3 +75,34 @@ def test_bad_input_is_a_clear_failure(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(["fuzz", "--regex", "a{10}", "-n", "1", "--max-length", "3"]) == EXIT_FAILED
     assert "shortest" in capsys.readouterr().err
     assert main(["fuzz", "--schema", str(tmp_path / "missing.json"), "-n", "1"]) == EXIT_FAILED
+
+
+def test_model_guided_samples_with_a_tiny_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.engine.tiny_model import write_tiny_chat_model
+
+    model = write_tiny_chat_model(tmp_path)
+    args = ["fuzz", "--model", str(model), "--regex", "(hello|12)[a-c]{2}", "-n", "3", "--seed", "5"]
+    assert main(args) == EXIT_OK
+    captured = capsys.readouterr()
+    rows = _lines(captured.out)
+    assert len(rows) == 3 and all(r["valid"] is True for r in rows)
+    assert all(re.fullmatch("(hello|12)[a-c]{2}", str(r["text"])) for r in rows)
+    assert json.loads(captured.err.split("[fuzz] ", 1)[1].splitlines()[0])["count"] == 3
+
+
+@pytest.mark.slow
+def test_model_guided_samples_with_smollm2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import jsonschema
+
+    from tests.engine.gguf_fixtures import smollm2_gguf
+
+    schema_file = tmp_path / "schema.json"
+    schema_file.write_text(json.dumps(SCHEMA))
+    args = ["fuzz", "--model", str(smollm2_gguf()), "--schema", str(schema_file), "-n", "4", "--seed", "1",
+            "--max-length", "64"]
+    assert main(args) == EXIT_OK
+    rows = _lines(capsys.readouterr().out)
+    assert len(rows) == 4
+    for row in rows:
+        assert row["valid"] is True, row  # 64 tokens are plenty for this schema: nothing is cut short
+        jsonschema.validate(json.loads(str(row["text"])), SCHEMA)

@@ -6,12 +6,13 @@ Usage::
     from constrained import fuzz
     c = constrained.compile_json_schema(schema, None)
     texts = fuzz.sample(c, 100, seed=1, strategy="coverage")     # all accepted by c
-    bad = fuzz.negatives(c, 100, seed=1)                         # all rejected, each with the mutation that broke it
+    bad = fuzz.negatives(c, 100, seed=1, valid=fuzz.schema_validity(schema))  # rejected by c and by the schema
 """
 
 from constrained.fuzz.coverage import STRATEGIES, Coverage
 from constrained.fuzz.negatives import Negative, iter_negatives, negatives
 from constrained.fuzz.sampling import Sampler, iter_samples, make_sampler, sample
+from constrained.fuzz.schema_check import schema_validity
 
 __all__ = ["STRATEGIES", "Coverage", "Negative", "Sampler", "iter_negatives", "iter_samples", "make_sampler",
-           "negatives", "sample"]
+           "negatives", "sample", "schema_validity"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import random
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,12 +69,14 @@ def _mutate_json(rng: random.Random, constraint: Any, name: str, source: str) ->
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")), detail
 
 
-def iter_negatives(constraint: Any, n: int, *, seed: int = 0, max_length: int | None = None) -> Iterator[Negative]:
+def iter_negatives(constraint: Any, n: int, *, seed: int = 0, max_length: int | None = None,
+                   valid: Callable[[str], bool] | None = None) -> Iterator[Negative]:
     """Yield up to ``n`` distinct near-miss negatives (fewer if mutations keep producing accepted texts).
 
     JSON Schema constraints get JSON-level mutations (drop a property, wrong type, off-by-one length/count/bound,
     extra property, emptied container) besides the text-level ones (truncate, insert/delete/replace a character,
-    extra comma, swapped adjacent tokens).
+    extra comma, swapped adjacent tokens). ``valid`` (e.g. ``schema_validity(schema)``) is the source's own
+    judgement: a mutant it calls valid is dropped even though the constraint rejects it (see ``schema_check``).
     """
     sampler = make_sampler(constraint, seed=seed, max_length=max_length)
     rng = random.Random(f"negatives-{seed}")  # its own stream: the valid samples stay those of ``sample``
@@ -98,14 +100,15 @@ def iter_negatives(constraint: Any, n: int, *, seed: int = 0, max_length: int | 
         if mutated is None or mutated[0] in seen:
             continue
         text, detail = mutated
-        if _accepts(constraint, text) is not False:
+        if _accepts(constraint, text) is not False or (valid is not None and valid(text)):
             continue
         seen.add(text)
         made += 1
         yield Negative(text, name, detail, source)
 
 
-def negatives(constraint: Any, n: int, *, seed: int = 0, max_length: int | None = None) -> list[Negative]:
+def negatives(constraint: Any, n: int, *, seed: int = 0, max_length: int | None = None,
+              valid: Callable[[str], bool] | None = None) -> list[Negative]:
     """A list of up to ``n`` near-miss negatives; see ``iter_negatives``.
 
     Args:
@@ -113,5 +116,7 @@ def negatives(constraint: Any, n: int, *, seed: int = 0, max_length: int | None 
         n: how many.
         seed: same seed, same negatives.
         max_length: length budget of the valid samples they are made from.
+        valid: optional check of the source itself (``schema_validity(schema)`` for a JSON Schema); a mutant
+            it accepts is not a negative and is dropped.
     """
-    return list(iter_negatives(constraint, n, seed=seed, max_length=max_length))
+    return list(iter_negatives(constraint, n, seed=seed, max_length=max_length, valid=valid))

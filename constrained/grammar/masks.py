@@ -69,6 +69,7 @@ class GrammarMaskIndex:
         self._eos = np.array(vocab.eos_token_ids, dtype=np.int64)
         self._flat: dict[int, np.ndarray] = {}
         self._cache: dict[tuple[int, int], LexemeEntry] = {}
+        self._splits: dict[tuple[int, int, frozenset[int]], tuple[np.ndarray | None, list[int]]] = {}
         self._lock = threading.Lock()
 
     def warm(self, max_seconds: float = 2.0) -> None:
@@ -163,21 +164,48 @@ class GrammarMaskIndex:
             # verdicts of one lexeme depend only on it: memoize them on its Earley set. Interned sets make the
             # memo hit again whenever the parse returns to the same context.
             key = ("x", t, s)
-            ok = k.memo.get(key)
-            if ok is None:
-                ok = k.memo[key] = self._resolve_crossing(k, t, s, e)
-            if len(ok):  # type: ignore[arg-type]
-                _set_bits(words, ok)  # type: ignore[arg-type]
+            got = k.memo.get(key)
+            if got is None:
+                got = k.memo[key] = self._resolve_crossing(k, t, s, e)
+            good: np.ndarray | None
+            walked: np.ndarray
+            good, walked = got  # type: ignore[misc]
+            if good is not None:
+                words |= good
+            if len(walked):
+                _set_bits(words, walked)
         return self._finish(words, state)
 
-    def _resolve_crossing(self, k: EarleySet, t: int, s: int, e: LexemeEntry) -> np.ndarray:
-        """Ids of the tokens that end lexeme ``(k, t, s)`` inside them and are viable (``int64``).
+    def _resolve_crossing(self, k: EarleySet, t: int, s: int, e: LexemeEntry) -> tuple[np.ndarray | None, np.ndarray]:
+        """The tokens that end lexeme ``(k, t, s)`` inside them and are viable: ``(mask words or None, ids)``.
 
         After the lexeme ends, the rest of the token starts a fresh lexeme at one of the boundary sets that
         follow. Where the rest stays inside such a terminal (``_suffix_walk``: vectorized over every token suffix)
-        the token is viable; where it may end that terminal too, the parser walks the token; else it is dead.
+        the token is viable; where it may end that terminal too, the parser walks the token (a prefix-sharing
+        byte walk: such tokens often share long prefixes, e.g. runs of ``-``); else it is dead. The split into
+        "viable" and "walk it" depends only on ``(t, s)`` and the terminals that may start after it, which recur
+        across parse contexts, so it is cached on those; only the walks depend on ``k``.
         """
         starts = frozenset(t2 for b in self.cfg.end_sets(k, t) for t2 in b.start_terms)
+        good, need = self._crossing_split(t, s, starts, e)
+        if not need:
+            return good, _NO_IDS
+        walked = self.viable_tokens(GrammarParserState((), ((k, t, s),)), need)
+        return good, np.array(walked, dtype=np.int64)
+
+    def _crossing_split(
+        self, t: int, s: int, starts: frozenset[int], e: LexemeEntry
+    ) -> tuple[np.ndarray | None, list[int]]:
+        """The crossing tokens of lexeme state ``(t, s)``, split by what may follow (cached).
+
+        Returns:
+            ``(good, need)``: mask words (None if empty) of the tokens whose rest stays inside a terminal of
+            ``starts``, and the ids, in byte order, whose rest may end such a terminal too (to be walked).
+        """
+        key = (t, s, starts)
+        got = self._splits.get(key)
+        if got is not None:
+            return got
         stays, crosses = self._suffix_union(starts)
         alive = _bit(stays, e.cross_flat)
         again = _bit(crosses, e.cross_flat)
@@ -188,12 +216,17 @@ class GrammarMaskIndex:
         need_mark = np.zeros(n, dtype=bool)
         need_mark[e.cross_rank[again]] = True
         need_mark &= ~good_mark
-        need = np.flatnonzero(need_mark)
-        ok = self.sorted_ids[np.flatnonzero(good_mark)].astype(np.int64)
-        if len(need):
-            walked = self.viable_tokens(GrammarParserState((), ((k, t, s),)), self.sorted_ids[need])
-            ok = np.concatenate([ok, np.array(walked, dtype=np.int64)])
-        return ok
+        need: list[int] = self.sorted_ids[np.flatnonzero(need_mark)].tolist()
+        good = None
+        if good_mark.any():
+            good = self._pack(self.sorted_ids[np.flatnonzero(good_mark)].astype(np.int64))
+            good.flags.writeable = False
+        got = (good, need)
+        with self._lock:
+            if len(self._splits) > 1024:  # bounded: an entry is at most one mask row plus a short id list
+                self._splits.clear()
+            self._splits[key] = got
+        return got
 
     def _suffix_union(self, terminals: frozenset[int]) -> tuple[np.ndarray, np.ndarray]:
         """``_suffix_walk`` OR-ed over a set of terminals (cached per set: the same boundaries recur)."""
@@ -334,6 +367,9 @@ class GrammarMaskIndex:
         cross_rank = np.concatenate(ranks) if ranks else empty
         cross_flat = np.concatenate(flats) if flats else empty
         return LexemeEntry(words, cross_rank, cross_flat)
+
+
+_NO_IDS = np.zeros(0, dtype=np.int64)
 
 
 def _successor(prefix: bytes) -> bytes | None:

@@ -4,12 +4,16 @@ Every pattern accepts only strings that are valid for the format (sound); some a
 no leap seconds, lowercase ``z`` is not accepted as UTC, hostnames have at most 4 labels of at most 62
 characters (keeps the total under 253), e-mail addresses are dot-atoms at a hostname, URIs are absolute
 ``scheme://host[:port][/path][?query][#fragment]`` without user info or IP literals, IPv6 without an
-embedded IPv4 tail or zone.
+embedded IPv4 tail or zone; URI references, IRIs and internationalized names use their ASCII forms only.
+
+Formats are asserted, so (as the Format-Assertion vocabulary requires) an unknown name is refused. OpenAPI's
+string formats are known too: ``byte`` is base64 (RFC 4648, padded); ``binary`` and ``password`` constrain
+nothing (any string), see ``is_annotation_format``.
 """
 
 from __future__ import annotations
 
-from constrained.regex_ast import Node, alt, chars, charset, literal, optional, repeat, seq
+from constrained.regex_ast import EMPTY, Node, alt, chars, charset, literal, negate, optional, repeat, seq
 
 from .digits import decimal_digit, fixed_range
 
@@ -69,20 +73,88 @@ def _email() -> Node:
     return seq(atom, repeat(seq(chars("."), atom), 0, 8), chars("@"), _hostname())
 
 
+_PCT = seq(chars("%"), _HEX, _HEX)
+_UNRESERVED = alt(_ALNUM, chars("-._~"))
+_SUB_DELIMS = chars("!$&'()*+,;=")
+_PCHAR = alt(_UNRESERVED, _PCT, _SUB_DELIMS, chars(":@"))
+_PATH_ABEMPTY = repeat(seq(chars("/"), repeat(_PCHAR, 0, None)), 0, None)  # RFC 3986 path-abempty
+
+
+def _authority() -> Node:
+    host = repeat(alt(_UNRESERVED, _PCT, _SUB_DELIMS), 1, None)
+    return seq(host, optional(seq(chars(":"), repeat(_D, 0, 5))))
+
+
+def _query_fragment() -> Node:
+    query = repeat(alt(_PCHAR, chars("/?")), 0, None)
+    return seq(optional(seq(chars("?"), query)), optional(seq(chars("#"), query)))
+
+
 def _uri() -> Node:
-    pct = seq(chars("%"), _HEX, _HEX)
-    unreserved = alt(_ALNUM, chars("-._~"))
-    sub_delims = chars("!$&'()*+,;=")
-    pchar = alt(unreserved, pct, sub_delims, chars(":@"))
-    query = repeat(alt(pchar, chars("/?")), 0, None)
     scheme = seq(charset([(0x41, 0x5A), (0x61, 0x7A)]), repeat(alt(_ALNUM, chars("+.-")), 0, None))
-    host = repeat(alt(unreserved, pct, sub_delims), 1, None)
-    port = optional(seq(chars(":"), repeat(_D, 0, 5)))
-    path = repeat(seq(chars("/"), repeat(pchar, 0, None)), 0, None)
-    return seq(
-        scheme, literal("://"), host, port, path,
-        optional(seq(chars("?"), query)), optional(seq(chars("#"), query)),
-    )  # fmt: skip
+    return seq(scheme, literal("://"), _authority(), _PATH_ABEMPTY, _query_fragment())
+
+
+def _uri_reference() -> Node:
+    """RFC 3986 URI-reference: a URI (the subset above) or a relative reference (no user info, no IP literal)."""
+    segment_nz = repeat(_PCHAR, 1, None)
+    segment_nz_nc = repeat(alt(_UNRESERVED, _PCT, _SUB_DELIMS, chars("@")), 1, None)  # no ":" before a "/"
+    relative_part = alt(
+        seq(literal("//"), _authority(), _PATH_ABEMPTY),
+        seq(chars("/"), optional(seq(segment_nz, _PATH_ABEMPTY))),
+        seq(segment_nz_nc, _PATH_ABEMPTY),
+        EMPTY,
+    )
+    return alt(_uri(), seq(relative_part, _query_fragment()))
+
+
+def _uri_template() -> Node:
+    """RFC 6570 level 4 templates with ASCII literals."""
+    excluded = " \"'%<>\\^`{|}"
+    literal_char = alt(charset([(c, c) for c in range(0x21, 0x7F) if chr(c) not in excluded]), _PCT)
+    varchar = alt(_ALNUM, chars("_"), _PCT)
+    varname = seq(varchar, repeat(seq(optional(chars(".")), varchar), 0, None))
+    modifier = alt(seq(chars(":"), decimal_digit(1, 9), repeat(_D, 0, 3)), chars("*"))
+    varspec = seq(varname, optional(modifier))
+    expression = seq(chars("{"), optional(chars("+#./;?&=,!@|")), varspec, repeat(seq(chars(","), varspec), 0, None),
+                     chars("}"))  # fmt: skip
+    return repeat(alt(literal_char, expression), 0, None)
+
+
+def _json_pointer() -> Node:
+    """RFC 6901: ``/``-separated reference tokens where ``~`` only starts ``~0`` or ``~1``."""
+    unescaped = negate(chars("/~"))
+    token = repeat(alt(unescaped, literal("~0"), literal("~1")), 0, None)
+    return repeat(seq(chars("/"), token), 0, None)
+
+
+def _relative_json_pointer() -> Node:
+    non_negative = alt(chars("0"), seq(decimal_digit(1, 9), repeat(_D, 0, None)))
+    return seq(non_negative, alt(_json_pointer(), chars("#")))
+
+
+def _duration() -> Node:
+    """RFC 3339 appendix A ``duration``."""
+
+    def unit(letter: str) -> Node:
+        return seq(repeat(_D, 1, None), chars(letter))
+
+    second = unit("S")
+    minute = seq(unit("M"), optional(second))
+    hour = seq(unit("H"), optional(minute))
+    dur_time = seq(chars("T"), alt(hour, minute, second))
+    day = unit("D")
+    month = seq(unit("M"), optional(day))
+    year = seq(unit("Y"), optional(month))
+    dur_date = seq(alt(day, month, year), optional(dur_time))
+    return seq(chars("P"), alt(dur_date, dur_time, unit("W")))
+
+
+def _base64() -> Node:
+    """RFC 4648 section 4 base64 with padding (OpenAPI ``format: byte``)."""
+    b64 = charset([(0x41, 0x5A), (0x61, 0x7A), (0x30, 0x39), (0x2B, 0x2B), (0x2F, 0x2F)])
+    tail = alt(seq(b64, b64, literal("==")), seq(b64, b64, b64, chars("=")))
+    return seq(repeat(seq(b64, b64, b64, b64), 0, None), optional(tail))
 
 
 def _uuid() -> Node:
@@ -103,9 +175,28 @@ _BUILDERS = {
     "email": _email,
     "uri": _uri,
     "uuid": _uuid,
+    "uri-reference": _uri_reference,
+    "uri-template": _uri_template,
+    "json-pointer": _json_pointer,
+    "relative-json-pointer": _relative_json_pointer,
+    "duration": _duration,
+    # The internationalized forms are supersets of the ASCII ones: their ASCII subsets are sound.
+    "iri": _uri,
+    "iri-reference": _uri_reference,
+    "idn-hostname": _hostname,
+    "idn-email": _email,
+    "byte": _base64,  # OpenAPI
 }
 
 KNOWN_FORMATS = frozenset(_BUILDERS)
+
+# OpenAPI string formats that assert nothing about the text (a hint for editors and UIs).
+_UNCONSTRAINED_FORMATS = frozenset({"binary", "password"})
+
+
+def is_annotation_format(name: object) -> bool:
+    """Whether ``format: name`` is known and accepts every string."""
+    return name in _UNCONSTRAINED_FORMATS
 
 
 def format_node(name: str) -> Node | None:

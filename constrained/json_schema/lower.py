@@ -21,8 +21,9 @@ from .conditional import split_conditional
 from .dependencies import KEYWORDS as DEPENDENCY_KEYWORDS
 from .dependencies import has_dependencies, split_dependencies
 from .merge import ALL_TYPES, CannotMerge, has_constraints, localize_unevaluated, merge, types_of
-from .negation import NEGATABLE_TYPES, apply_not
+from .negation import NEGATABLE_TYPES, apply_not, not_required
 from .objects import object_node
+from .one_of import separate_branches
 from .policy import POLICY, STRUCTURAL, refusals
 from .refs import document_resolver, enter, resolve
 from .rules import ANY_RULE, rule_ref
@@ -224,6 +225,10 @@ class Lowerer:
             except UnsupportedFeature as exc:
                 self.refuse(exc.keyword, exc.pointer, exc.reason)
                 schema = {k: v for k, v in schema.items() if k not in ("if", "then", "else")}
+        if "not" in schema:
+            rewritten = not_required(self, schema, ptr, res)
+            if rewritten is not None:
+                return self.lower(rewritten, ptr, res)
         if "const" in schema or "enum" in schema:
             return self._enum(schema, ptr, res)
         if has_dependencies(schema) and "object" in self._types(schema):
@@ -299,8 +304,10 @@ class Lowerer:
             # Every branch lists its values: the valid instances are among them, and the validator decides
             # "exactly one branch" for each candidate, so overlapping branches are exact too.
             return self._listed(finite, schema, key, ptr, res)
-        if key == "oneOf" and len(branches) > 1 and not self._disjoint(branches, ptr, res, types_of(siblings)):
-            self.refuse("oneOf", f"{ptr}/oneOf", "branches are not provably disjoint (use anyOf if overlap is fine)")
+        if key == "oneOf" and len(branches) > 1:
+            separated = self._separated(branches, siblings, ptr, res)
+            if separated is not None:
+                return separated
         nodes = []
         for i, branch in enumerate(branches):
             bptr = f"{ptr}/{key}/{i}"
@@ -319,17 +326,33 @@ class Lowerer:
             values += [s["const"]] if "const" in s else s["enum"]
         return values
 
-    def _disjoint(self, branches: list[Any], ptr: str, res: Any, allowed: frozenset[str]) -> bool:
+    def _separated(self, branches: list[Any], siblings: dict, ptr: str, res: Any) -> Node | None:
+        """None when the branches are provably disjoint (plain union), else the union of strengthened branches.
+
+        Raises:
+            UnsupportedFeature: the branches cannot be made disjoint (``one_of.py``); lenient mode returns None.
+        """
+        allowed = types_of(siblings)
         expanded = []
         for i, b in enumerate(branches):
             bres = enter(b, res, self.spec)
             s, sres, _, _ = self.expand(b, f"{ptr}/oneOf/{i}", bres)
             expanded.append((s, sres))
-        return all(
+        if all(
             self._pair_disjoint(*expanded[i], *expanded[j], 1, allowed)
             for i in range(len(expanded))
             for j in range(i + 1, len(expanded))
-        )
+        ):
+            return None
+        strengthened = separate_branches(self, expanded, allowed)
+        if strengthened is None or any(_base(sres) != _base(res) for _, sres in expanded):
+            self.refuse("oneOf", f"{ptr}/oneOf", "branches are not provably disjoint (use anyOf if overlap is fine)")
+            return None
+        nodes = []
+        for i, (branch, (_, sres)) in enumerate(zip(strengthened, expanded, strict=True)):
+            sub = {**siblings, "allOf": [branch]} if has_constraints(siblings) else branch
+            nodes.append(self.lower(sub, f"{ptr}/oneOf/{i}", sres))
+        return alt(*nodes) if nodes else NOTHING
 
     def _pair_disjoint(
         self, a: Any, ares: Any, b: Any, bres: Any, depth: int, allowed: frozenset[str] = ALL_TYPES
@@ -380,4 +403,3 @@ def _without(schema: dict, key: str) -> dict:
 
 def _base(resolver: Any) -> str:
     return str(getattr(resolver, "_base_uri", ""))
-

@@ -137,7 +137,11 @@ def types_of(schema: Any) -> frozenset[str]:
     if "const" in schema or "enum" in schema:
         values = [schema["const"]] if "const" in schema else schema["enum"]
         return frozenset(_type_of(v) for v in values) & (_declared(schema) or ALL_TYPES)
-    return _declared(schema) or ALL_TYPES
+    out = _declared(schema) or ALL_TYPES
+    for key in ("anyOf", "oneOf"):  # an instance is valid against one of the branches, so has one of their types
+        if isinstance(schema.get(key), list):
+            out &= frozenset().union(*(types_of(b) for b in schema[key]))
+    return out
 
 
 def _declared(schema: dict) -> frozenset[str] | None:

@@ -9,6 +9,9 @@ Two constructions:
   stricter-than-schema choice involved), so the null/boolean/string parts of the outer schema are intersected
   with its complement (``dfa_ops.difference``). Other types are untouched: the removed texts have none of them.
 
+A third, at the schema level (``not_required``): ``not: {required: [a, b]}`` holds exactly for objects missing
+``a`` or missing ``b``; it becomes an ``anyOf`` of the outer schema with one of those keys forbidden.
+
 Anything else is refused: subtracting an under-approximated language would admit invalid texts.
 """
 
@@ -73,3 +76,24 @@ def _negate(lw: Lowerer, negated: Any, types: set[str], where: str, res: Any) ->
         lw.refuse("not", where, "the negated schema is not regular")
         return types, []
     return types, [node]
+
+
+def not_required(lw: Lowerer, schema: dict, ptr: str, res: Any) -> dict | bool | None:
+    """``schema`` rewritten without its ``not``, when that ``not`` only lists required keys, else None.
+
+    ``not {required: R}`` rejects every non-object (they are valid against ``required``) and every object
+    holding all of ``R``. Forbidding one key ``k`` of ``R`` is adding ``k: false`` to ``properties``: an instance
+    without ``k`` is unaffected by it, and one with ``k`` is invalid either way. So the result is exact.
+    """
+    negated, _, _, _ = lw.expand(schema["not"], f"{ptr}/not", enter(schema["not"], res, lw.spec))
+    if not isinstance(negated, dict) or {k for k in negated if has_constraints({k: negated[k]})} != {"required"}:
+        return None
+    rest = {k: v for k, v in schema.items() if k != "not"}
+    declared = rest.get("type", "object")
+    if "object" not in ([declared] if isinstance(declared, str) else declared):
+        return False
+    variants = [
+        {**rest, "type": "object", "properties": {**rest.get("properties", {}), key: False}}
+        for key in dict.fromkeys(negated["required"])
+    ]
+    return {"anyOf": variants} if variants else False

@@ -46,7 +46,10 @@ POLICY: dict[str, Policy] = {
     "enum": Policy(ENFORCED, note="values kept when valid against the whole schema"),
     "const": Policy(ENFORCED),
     "anyOf": Policy(ENFORCED),
-    "oneOf": Policy(ENFORCED, note="only when branches are provably disjoint, else refused"),
+    "oneOf": Policy(ENFORCED, note="plain union when branches are provably disjoint; else each branch is made "
+                    "disjoint from the others (one_of.py: free types dropped, exact; a tag required or another "
+                    "branch's required key forbidden, stricter); else refused"),
+    # "not": see below; "not {required: [...]}" is exact too (objects missing one of the keys)
     "allOf": Policy(ENFORCED, note="merged into one schema when keywords combine simply, else refused"),
     "$ref": Policy(ENFORCED, note="local refs inlined; recursion becomes a grammar rule (exact_recursion=True, "
                    "default), else unrolled to max_ref_depth; recursion through merged siblings keeps that bound"),
@@ -112,7 +115,8 @@ POLICY: dict[str, Policy] = {
     "maxLength": Policy(ENFORCED, _STR, "escape sequences count as one character"),
     "pattern": Policy(ENFORCED, _STR, "ECMA-262 search semantics; format/length intersected by DFA product "
                       "(refused past the product budget)"),
-    "format": Policy(ENFORCED, _STR, "asserted; see formats.py for the accepted subset; unknown refused"),
+    "format": Policy(ENFORCED, _STR, "asserted; see formats.py for the accepted subset (OpenAPI byte/binary/password "
+                     "included); unknown names and 'regex' refused"),
     # numbers
     "minimum": Policy(ENFORCED, _NUM, "bounded numbers are written without exponent"),
     "maximum": Policy(ENFORCED, _NUM),

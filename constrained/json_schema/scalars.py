@@ -11,7 +11,7 @@ from constrained.errors import BudgetExceeded, InvalidConstraint, UnsupportedFea
 from constrained.regex_ast import NOTHING, CharSet, Node, Repeat
 
 from . import numbers
-from .formats import format_node
+from .formats import format_node, is_annotation_format
 from .strings import encode_pattern, length_range, quoted, string_body
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ def string_node(lw: Lowerer, schema: dict, ptr: str) -> Node:
         fmt = format_node(schema["format"])
         if fmt is not None:
             content.append(("format", fmt))
-        else:
+        elif not is_annotation_format(schema["format"]):
             lw.refuse("format", f"{ptr}/format", f"format {schema['format']!r} is not supported")
     if "pattern" in schema:
         try:

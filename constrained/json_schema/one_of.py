@@ -1,0 +1,123 @@
+"""``oneOf`` whose branches overlap: made disjoint by construction, exactly where possible, else stricter.
+
+``oneOf`` is the union of its branches minus every instance valid against two of them. Subtracting languages
+is unsound here (a lowering is a subset of its branch's valid texts: property order, number spellings), so
+instead each branch is *strengthened* until the existing disjointness proof (``Lowerer._pair_disjoint``)
+shows it disjoint from every other *original* branch; the union of strengthened branches then only holds
+instances valid against exactly one branch.
+
+Strengthenings, tried in this order:
+
+1. **Free types (exact).** When two branches admit every instance of a JSON type (no keyword of theirs
+   applies to it: ``oneOf: [{required: [a]}, {required: [b]}]`` and the number ``1``), all those instances
+   are valid against both, so invalid: the type is removed from every branch. Nothing valid is lost.
+2. **Discriminating property (stricter).** A property declared by both branches with provably disjoint
+   subschemas (a tag such as ``kind: {const: "circle"}`` vs ``{const: "square"}``) becomes required in the
+   branch being strengthened. Objects without the tag are no longer produced.
+3. **Exclusive keys (stricter).** A key that another branch requires and this one does not declare is
+   forbidden here (``{required: [delete]}`` vs ``{required: [insert]}``: the first never has ``insert``).
+
+Anything else stays "not provably disjoint" and ``oneOf`` is refused, as before.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .policy import ANNOTATION, POLICY, STRUCTURAL
+
+if TYPE_CHECKING:
+    from .lower import Lowerer
+
+_JSON_TYPES = ("null", "boolean", "object", "array", "string", "number")
+
+
+def separate_branches(lw: Lowerer, expanded: list[tuple[Any, Any]], allowed: frozenset[str]) -> list[Any] | None:
+    """Strengthened copies of the branches, each provably disjoint from every other *original* branch, or None.
+
+    Disjointness from the original branches (not from their strengthened copies) is what makes the union
+    exact-or-stricter: an instance admitted by copy ``i`` is valid against branch ``i`` and against no other.
+
+    Args:
+        lw: the lowerer (its disjointness proof and validator).
+        expanded: ``(schema, resolver)`` of every branch after ``Lowerer.expand``.
+        allowed: the types the ``oneOf``'s siblings admit.
+    """
+    out = []
+    for i, (original, res) in enumerate(expanded):
+        branch = _drop_free_types(original, expanded)
+        for j, (other, ores) in enumerate(expanded):
+            if j == i or lw._pair_disjoint(branch, res, other, ores, 1, allowed):  # noqa: SLF001 - its own proof
+                continue
+            branch = _with_tag(lw, branch, res, other, ores, allowed) or _without_key(
+                lw, branch, res, other, ores, allowed
+            )
+            if branch is None:
+                return None
+        out.append(branch)
+    return out
+
+
+def _drop_free_types(schema: Any, expanded: list[tuple[Any, Any]]) -> Any:
+    """``schema`` without the types that at least two branches admit unconstrained (exact)."""
+    doomed = {t for t in _JSON_TYPES if sum(_unconstrained_for(s, t) for s, _ in expanded) >= 2}
+    if not doomed or schema is False:
+        return schema
+    if "number" in doomed:
+        doomed.add("integer")
+    base = {} if schema is True else schema
+    declared = base.get("type", [*_JSON_TYPES, "integer"])
+    declared = [declared] if isinstance(declared, str) else list(declared)
+    kept = [t for t in declared if t not in doomed]
+    return {**base, "type": kept} if kept else False
+
+
+def _unconstrained_for(schema: Any, json_type: str) -> bool:
+    """Whether ``schema`` accepts every instance of ``json_type`` (no keyword of it applies to that type)."""
+    if schema is True:
+        return True
+    if schema is False:
+        return False
+    for key, value in schema.items():
+        pol = POLICY.get(key)
+        if pol is None or pol.kind in (ANNOTATION, STRUCTURAL):
+            continue
+        if key == "type":
+            declared = {value} if isinstance(value, str) else set(value)
+            if json_type not in declared:
+                return False
+            continue
+        if pol.applies_to is None or json_type in pol.applies_to:
+            return False
+    return True
+
+
+def _with_tag(lw: Lowerer, a: Any, ares: Any, b: Any, bres: Any, allowed: frozenset[str]) -> Any:
+    """``a`` requiring a property that ``b`` declares with a disjoint subschema, if that proves them disjoint."""
+    if not isinstance(a, dict) or not isinstance(b, dict):
+        return None
+    pb = b.get("properties", {})
+    for name in [n for n in a.get("properties", {}) if n in pb]:
+        tagged = _require(a, name)
+        if lw._pair_disjoint(tagged, ares, b, bres, 1, allowed):  # noqa: SLF001
+            return tagged
+    return None
+
+
+def _without_key(lw: Lowerer, a: Any, ares: Any, b: Any, bres: Any, allowed: frozenset[str]) -> Any:
+    """``a`` forbidding a key that ``b`` requires and ``a`` does not declare, if that proves them disjoint."""
+    if not isinstance(a, dict) or not isinstance(b, dict):
+        return None
+    for name in b.get("required", []):
+        if name in a.get("properties", {}) or name in a.get("required", []):
+            continue
+        # ``name: false`` among the properties: an instance without the key is unaffected, one with it invalid.
+        narrowed = {**a, "properties": {**a.get("properties", {}), name: False}}
+        if lw._pair_disjoint(narrowed, ares, b, bres, 1, allowed):  # noqa: SLF001
+            return narrowed
+    return None
+
+
+def _require(schema: dict, name: str) -> dict:
+    required = list(schema.get("required", []))
+    return schema if name in required else {**schema, "required": [*required, name]}

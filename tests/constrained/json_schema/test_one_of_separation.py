@@ -1,0 +1,133 @@
+"""``oneOf`` with overlapping branches made disjoint by construction (one_of.py) and ``not {required}``.
+
+Soundness is checked against the Python ``jsonschema`` validator: every accepted instance must be valid.
+Where the construction is exact (free types, ``not required``) every valid instance must be accepted too.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import jsonschema
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import constrained
+from constrained.errors import UnsupportedFeature
+
+
+def _valid(schema: Any, data: Any) -> bool:
+    return bool(jsonschema.Draft202012Validator(schema).is_valid(data))
+
+
+def _accepts(compiled: Any, data: Any) -> bool:
+    return bool(compiled.accepts(json.dumps(data, separators=(",", ":"))))
+
+
+INSTANCES: list[Any] = [
+    0, 1.5, "s", None, True, [], {}, {"a": 1}, {"b": 1}, {"c": 1}, {"a": 1, "b": 1}, {"a": "x"}, {"b": "y"},
+    {"kind": "a"}, {"kind": "b"}, {"kind": "a", "a": 1}, {"kind": "b", "b": "s"}, {"kind": "c"}, {"a": 1, "c": 2},
+]  # fmt: skip
+
+# (schema, instances that must be accepted, instances that must be rejected)
+TABLE: list[tuple[dict, list[Any], list[Any]]] = [
+    # free types dropped: a number is valid against both branches, so invalid (exact)
+    ({"oneOf": [{"required": ["a"]}, {"required": ["b"]}]}, [{"a": 1}, {"b": 1}], [0, "s", None, {}, {"a": 1, "b": 1}]),
+    # exclusive keys (the JSON-Schema-Test-Suite case that a symmetric construction gets wrong)
+    (
+        {
+            "oneOf": [
+                {"properties": {"bar": True, "baz": True}, "required": ["bar"]},
+                {"properties": {"foo": True}, "required": ["foo"]},
+            ]
+        },
+        [{"bar": 2}, {"foo": 1}, {"bar": 2, "baz": 3}],
+        [{"foo": "foo", "bar": 8}, {}, 1],
+    ),  # fmt: skip
+    # a discriminating tag becomes required
+    (
+        {
+            "type": "object",
+            "oneOf": [
+                {"properties": {"kind": {"const": "a"}, "a": {"type": "integer"}}},
+                {"properties": {"kind": {"const": "b"}, "b": {"type": "string"}}},
+            ],
+        },
+        [{"kind": "a", "a": 1}, {"kind": "b", "b": "s"}, {"kind": "a"}],
+        [{"a": 1}, {}, {"kind": "c"}, {"kind": "a", "a": "x"}],
+    ),  # fmt: skip
+    # not {required}: objects missing a key (exact)
+    ({"not": {"required": ["a", "b"]}}, [{}, {"a": 1}, {"b": 1}, {"c": 1}], [1, "s", None, [], {"a": 1, "b": 1}]),
+    (
+        {"type": ["object", "string"], "properties": {"a": {"type": "integer"}}, "not": {"required": ["a"]}},
+        [{}, {"b": 1}],
+        ["s", {"a": 1}, {"a": "x"}],
+    ),
+    ({"not": {"allOf": [{"required": ["site"]}, {"required": ["app"]}]}}, [{"site": 1}, {}], [{"site": 1, "app": 2}]),
+]
+
+
+@pytest.mark.parametrize(("schema", "accepted", "rejected"), TABLE)
+def test_accept_reject_table(schema: dict, accepted: list[Any], rejected: list[Any]) -> None:
+    compiled = constrained.compile_json_schema(schema, None)
+    for data in accepted:
+        assert _valid(schema, data), data  # the table itself is right
+        assert _accepts(compiled, data), data
+    for data in rejected:
+        assert not _accepts(compiled, data), data
+    for data in INSTANCES:
+        assert not _accepts(compiled, data) or _valid(schema, data), data
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"oneOf": [{"type": "integer"}, {"type": "number"}]},  # integers overlap; non-integers need "not integer"
+        {"oneOf": [{"type": "string"}, {"type": "string", "minLength": 2}]},
+        {"oneOf": [{"type": "object", "properties": {"a": {"type": "integer"}}}, {"type": "object"}]},
+    ],
+)
+def test_still_refused_when_no_construction_applies(schema: dict) -> None:
+    with pytest.raises(UnsupportedFeature) as info:
+        constrained.compile_json_schema(schema, None)
+    assert info.value.keyword == "oneOf" and info.value.pointer == "/oneOf"
+
+
+_KEYS = ("a", "b", "kind")
+_VALUE_SCHEMAS = [True, {"type": "integer"}, {"type": "string"}, {"const": "a"}, {"const": "b"}, {"enum": ["a", 1]}]
+
+
+@st.composite
+def _branch(draw: st.DrawFn) -> Any:
+    if draw(st.booleans()) and draw(st.booleans()):
+        return draw(st.sampled_from([{"type": "string"}, {"type": "integer"}, True]))
+    out: dict[str, Any] = {}
+    props = draw(st.dictionaries(st.sampled_from(_KEYS), st.sampled_from(_VALUE_SCHEMAS), max_size=3))
+    if props:
+        out["properties"] = props
+    required = draw(st.lists(st.sampled_from(_KEYS), unique=True, max_size=2))
+    if required:
+        out["required"] = required
+    if draw(st.booleans()):
+        out["type"] = "object"
+    if draw(st.booleans()) and props:
+        out["additionalProperties"] = False
+    return out
+
+
+_INSTANCE_VALUES = st.sampled_from([1, "a", "b", "x", None])
+_INSTANCE = st.one_of(st.dictionaries(st.sampled_from([*_KEYS, "c"]), _INSTANCE_VALUES, max_size=3), _INSTANCE_VALUES)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_branch(), min_size=2, max_size=3), st.lists(_INSTANCE, min_size=5, max_size=10))
+def test_separated_one_of_is_sound(branches: list[Any], instances: list[Any]) -> None:
+    schema = {"oneOf": branches}
+    try:
+        compiled = constrained.compile_json_schema(schema, None)
+    except UnsupportedFeature:
+        return
+    for data in [*instances, *INSTANCES]:
+        assert not _accepts(compiled, data) or _valid(schema, data), (schema, data)
