@@ -2,8 +2,9 @@
 
 Mask layout (the one ``constrained`` fills): int32 words, ``ceil(V / 32)`` per row, bit ``t % 32`` of word
 ``t // 32`` allows token ``t``. The rows are written on the CPU into one preallocated buffer (pinned on CUDA) through
-a numpy view, copied to the logits' device once, unpacked with one vectorized shift-and-mask and applied as
-``-inf``. The engine calls ``fill`` after launching the forward, so on a GPU the masks are built while it runs.
+a numpy view; on a GPU they are copied to the logits' device once and unpacked with one vectorized shift-and-mask,
+on the CPU numpy unpacks them in one pass; disallowed logits become ``-inf``. The engine calls ``fill`` after
+launching the forward, so on a GPU the masks are built while it runs.
 
 A matcher allows EOS only in accepting states, so a complete constraint leaves EOS as the only choice; the engine
 ends such a sequence at once (``is_terminated``) instead of spending a forward on the inevitable EOS.
@@ -11,6 +12,7 @@ ends such a sequence at once (``is_terminated``) instead of spending a forward o
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -55,16 +57,31 @@ class ConstraintMasks:
         """Set disallowed logits of ``rows`` (in ``fill`` order) to ``-inf`` in place; ``logits`` ``[B, >= V]``."""
         if not rows:
             return
-        words = self._host[: len(rows)].to(logits.device, non_blocking=True)
-        allowed = ((words.unsqueeze(-1) >> self._shifts) & 1).bool().view(len(rows), -1)  # [k, 32 * W]
-        allowed = allowed[:, : self.vocab_size]
+        banned = self._banned_cpu(len(rows)) if logits.device.type == "cpu" else self._banned_device(len(rows))
         if logits.shape[1] > self.vocab_size:  # columns past the vocabulary are never valid tokens
-            allowed = torch.nn.functional.pad(allowed, (0, logits.shape[1] - self.vocab_size), value=False)
+            banned = torch.nn.functional.pad(banned, (0, logits.shape[1] - self.vocab_size), value=True)
         if list(rows) == list(range(logits.shape[0])):
-            logits.masked_fill_(~allowed, float("-inf"))
+            logits.masked_fill_(banned, float("-inf"))
             return
         index = torch.tensor(list(rows), dtype=torch.long, device=logits.device)
-        logits[index] = logits[index].masked_fill(~allowed, float("-inf"))
+        logits[index] = logits[index].masked_fill(banned, float("-inf"))
+
+    def _banned_cpu(self, k: int) -> Tensor:
+        """``[k, V]`` True where a token is not allowed, unpacked by numpy in one pass (~10x fewer torch ops)."""
+        if sys.byteorder != "little":  # the byte view below relies on the words' little-endian layout
+            return self._banned_device(k)
+        # int32 words as little-endian bytes: bit t of a row is bit t % 8 of byte t // 8, so a little-endian
+        # unpack puts token t's bit at column t; inverting first yields the banned tokens directly.
+        banned = np.unpackbits(
+            np.invert(self._view[:k]).view(np.uint8), axis=1, count=self.vocab_size, bitorder="little"
+        )
+        return torch.from_numpy(banned.view(np.bool_))
+
+    def _banned_device(self, k: int) -> Tensor:
+        """``[k, V]`` banned tokens, unpacked on the logits' device (copies 32x fewer bytes than a bool mask)."""
+        words = self._host[:k].to(self.device, non_blocking=True)
+        allowed = ((words.unsqueeze(-1) >> self._shifts) & 1).bool().view(k, -1)  # [k, 32 * W]
+        return ~allowed[:, : self.vocab_size]
 
 
 def jump_forward_tokens(matcher: Any, params: SamplingParams, room: int) -> list[int]:

@@ -2,9 +2,9 @@
 
 Supported ``tokenizer.ggml.model`` values:
 - ``gpt2``: byte-level BPE (tokens already spelled in the GPT-2 byte alphabet, merges listed). The
-  pre-tokenizer comes from ``tokenizer.ggml.pre`` and mirrors llama.cpp's per-model split regexes:
-  SmolLM2 (``smollm``) splits every digit apart, Llama-3 (``llama-bpe``) merges whole words when they are
-  in the vocabulary (``ignore_merges``), Qwen2 applies NFC first.
+  pre-tokenizer comes from ``tokenizer.ggml.pre`` (see ``engine.gguf_pretokenizers``): SmolLM2 (``smollm``)
+  splits every digit apart, Llama-3 (``llama-bpe``) takes whole words when they are in the vocabulary
+  (``ignore_merges``), Qwen2 applies NFC first.
 - ``llama``: SentencePiece BPE with per-token scores and ``<0xNN>`` byte fallback; merges are rebuilt from
   the scores when the file has none.
 
@@ -21,37 +21,10 @@ from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalize
 
 from engine.chat_template import Segment
 from engine.gguf_file import GGUFFile
+from engine.gguf_pretokenizers import PRE_TOKENIZERS
 
 # llama.cpp token types (llama-vocab.h: LLAMA_TOKEN_TYPE_*)
 CONTROL, USER_DEFINED, BYTE = 3, 4, 6
-
-_LLAMA3_SPLIT = (
-    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}"
-    r"| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
-)
-_QWEN2_SPLIT = (
-    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}"
-    r"| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
-)
-
-# tokenizer.ggml.pre -> family; names as llama.cpp's convert_hf_to_gguf writes them.
-_PRE_FAMILIES = {
-    "default": "gpt2",
-    "gpt-2": "gpt2",
-    "gpt2": "gpt2",
-    "smollm": "digits",
-    "starcoder": "digits",
-    "refact": "digits",
-    "codeshell": "digits",
-    "llama-bpe": "llama3",
-    "llama3": "llama3",
-    "llama-v3": "llama3",
-    "smaug-bpe": "llama3",
-    "dbrx": "llama3",
-    "falcon3": "llama3",
-    "qwen2": "qwen2",
-    "deepseek-r1-qwen": "qwen2",
-}
 
 
 class UnsupportedTokenizer(ValueError):
@@ -187,26 +160,20 @@ class GGUFTokenizer:
 
 
 def _byte_level_bpe(tokens: list[str], merges: list[str], pre: str) -> Tokenizer:
-    family = _PRE_FAMILIES.get(pre)
-    if family is None:
-        raise UnsupportedTokenizer(f"tokenizer.ggml.pre {pre!r} not supported (supported: {sorted(_PRE_FAMILIES)})")
+    spec = PRE_TOKENIZERS.get(pre)
+    if spec is None:
+        raise UnsupportedTokenizer(f"tokenizer.ggml.pre {pre!r} not supported (supported: {sorted(PRE_TOKENIZERS)})")
     vocab = {t: i for i, t in enumerate(tokens)}
     pairs = [_pair(m) for m in merges]
-    tok = Tokenizer(models.BPE(vocab, pairs, ignore_merges=family == "llama3"))
-    byte_level_split = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
-    if family == "gpt2":
-        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
-    elif family == "digits":  # llama.cpp: regex "\p{N}" first, then the GPT-2 regex
-        tok.pre_tokenizer = pre_tokenizers.Sequence(
-            [pre_tokenizers.Digits(individual_digits=True), pre_tokenizers.ByteLevel(add_prefix_space=False)]
-        )
-    else:
-        split = _LLAMA3_SPLIT if family == "llama3" else _QWEN2_SPLIT
-        tok.pre_tokenizer = pre_tokenizers.Sequence(
-            [pre_tokenizers.Split(Regex(split), behavior="isolated"), byte_level_split]
-        )
-        if family == "qwen2":
-            tok.normalizer = normalizers.NFC()
+    tok = Tokenizer(models.BPE(vocab, pairs, ignore_merges=spec.ignore_merges))
+    splits: list[pre_tokenizers.PreTokenizer] = [
+        pre_tokenizers.Split(Regex(pattern), behavior="isolated") for pattern in spec.splits
+    ]
+    tok.pre_tokenizer = pre_tokenizers.Sequence(
+        [*splits, pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)]
+    )
+    if spec.nfc:
+        tok.normalizer = normalizers.NFC()
     tok.decoder = decoders.ByteLevel()
     return tok
 
