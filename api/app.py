@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
 SHUTDOWN_TIMEOUT_S = 30.0
+PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"  # the exposition format's own content type
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ class Handlers:
         req = decode_chat_request(await request.body())
         self.check_model(req.model)
         job = await prepare_chat(req, self.engine, self.settings.model_name)
-        run = await start(self.engine, job.request_id, job.prompt.token_ids, job.params, req.priority)
+        run = await start(self.engine, job.engine_id, job.prompt.token_ids, job.params, req.priority)
         assert self.texts is not None
         if req.stream:
             return _sse(self._counted(chat_events(job, run, self.texts), len(job.prompt.token_ids), [run]))
@@ -153,7 +154,7 @@ class Handlers:
         async def one(i: int, ids: list[int], params: Any) -> Run | None:
             if params is None:
                 return None
-            return await start(self.engine, f"{job.request_id}-{i}", ids, params, job.request.priority)
+            return await start(self.engine, f"{job.engine_id}-{i}", ids, params, job.request.priority)
 
         results = await asyncio.gather(*(one(i, ids, params) for i, (ids, params)
                                          in enumerate(zip(job.prompts, job.params, strict=True))),
@@ -225,7 +226,7 @@ def create_app(settings: ServerSettings, engine: Any = None) -> Litestar:
     def health() -> dict:
         return {"status": "ok" if engine is not None else "no_engine", "model": settings.model_name}
 
-    @get("/metrics", sync_to_thread=False, media_type=MediaType.TEXT)
+    @get("/metrics", sync_to_thread=False, media_type=PROMETHEUS_TEXT)
     def prometheus() -> str:
         stats = engine.stats() if engine is not None else None
         if dataclasses.is_dataclass(stats) and not isinstance(stats, type):

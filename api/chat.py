@@ -38,6 +38,16 @@ class RequestAborted(Exception):
     """The engine ended the request before it finished (server shutting down)."""
 
 
+def new_response_id(prefix: str, client_id: str | None) -> str:
+    """A response ``id``: ``prefix-`` + the client's ``request_id`` (as vLLM does) or a random hex."""
+    return f"{prefix}-{client_id or uuid.uuid4().hex}"
+
+
+def new_engine_id(response: str) -> str:
+    """The engine's id for a request answered as ``response`` (unique even when clients reuse a ``request_id``)."""
+    return f"{response}-{uuid.uuid4().hex[:8]}"
+
+
 @dataclass
 class ChatJob:
     """A validated chat request, ready for the engine.
@@ -48,9 +58,11 @@ class ChatJob:
         params: the engine's sampling parameters (constraint compiled).
         mode: how tools shape and parse the output.
         model_name: the served model id echoed in responses.
-        request_id: ``chatcmpl-...``, also the engine's request id.
+        request_id: the response ``id``: ``chatcmpl-`` + the request's ``request_id`` (vLLM) or a random hex.
         created: Unix time of the request.
         reasoning_opened: the prompt ends inside ``<think>``.
+        engine_id: the engine's id for the request (``request_id`` + a random suffix, so that two requests sending
+            the same ``request_id`` never collide in the engine).
     """
 
     request: ChatCompletionRequest
@@ -58,9 +70,14 @@ class ChatJob:
     params: SamplingParams
     mode: ToolMode
     model_name: str
-    request_id: str = field(default_factory=lambda: f"chatcmpl-{uuid.uuid4().hex}")
+    request_id: str = ""
     created: int = field(default_factory=lambda: int(time.time()))
     reasoning_opened: bool = False
+    engine_id: str = ""
+
+    def __post_init__(self) -> None:
+        self.request_id = self.request_id or new_response_id("chatcmpl", self.request.request_id)
+        self.engine_id = self.engine_id or new_engine_id(self.request_id)
 
     @property
     def echo_prefix(self) -> str:

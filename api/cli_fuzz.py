@@ -69,7 +69,9 @@ def _records(args: argparse.Namespace, compiled: Any, strategy: str) -> tuple[It
     from constrained import fuzz
 
     if args.negative:
-        negs = fuzz.iter_negatives(compiled, args.n, seed=args.seed, max_length=args.max_length)
+        # A schema's own verdict (jsonschema) drops mutants our stricter compile rejects but the schema allows.
+        valid = fuzz.schema_validity(json.loads(Path(args.schema).read_text(encoding="utf-8"))) if args.schema else None
+        negs = fuzz.iter_negatives(compiled, args.n, seed=args.seed, max_length=args.max_length, valid=valid)
         return ({"text": g.text, "valid": False, "mutation": g.mutation, "detail": g.detail} for g in negs), None
     sampler = fuzz.make_sampler(compiled, seed=args.seed, max_length=args.max_length, strategy=strategy)
     texts = fuzz.iter_samples(sampler, args.n, unique=args.unique)
@@ -103,12 +105,12 @@ def _progress(done: int, total: int, started: float) -> None:
 def _stream(records: Iterator[dict[str, Any]], out: IO[str], total: int, show: bool) -> tuple[int, int, float]:
     """Write records as JSONL as they come; returns (count, unique texts, seconds)."""
     started = time.perf_counter()
-    seen: set[str] = set()
+    seen: set[int] = set()  # hashes, not texts: memory stays small for millions of long texts (64-bit hashes)
     count = 0
     step = max(total // 100, 1)
     for rec in records:
         out.write(json.dumps(rec, ensure_ascii=False) + "\n")
-        seen.add(rec["text"])
+        seen.add(hash(rec["text"]))
         count += 1
         if show and count % step == 0:
             _progress(count, total, started)

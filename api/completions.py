@@ -9,11 +9,10 @@ only (it returns the prompt). ``echo`` with ``logprobs`` is refused: the engine 
 from __future__ import annotations
 
 import time
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from api.chat import SYSTEM_FINGERPRINT, finish_reason
+from api.chat import SYSTEM_FINGERPRINT, finish_reason, new_engine_id, new_response_id
 from api.constraints import compile_off_loop, request_constraint
 from api.logprobs import TokenTexts, completion_logprobs
 from api.params import sampling_params
@@ -32,8 +31,10 @@ class CompletionJob:
         prompt_texts: the text of each prompt (for ``echo``).
         params: sampling parameters per prompt (limits differ with prompt length); None when ``max_tokens`` is 0.
         model_name: the served model id.
-        request_id: ``cmpl-...``; prompt ``i`` runs as engine request ``{request_id}-{i}``.
+        request_id: the response ``id``: ``cmpl-`` + the request's ``request_id`` (vLLM) or a random hex.
         created: Unix time of the request.
+        engine_id: prompt ``i`` runs as engine request ``{engine_id}-{i}`` (unique even for a reused
+            ``request_id``).
     """
 
     request: CompletionRequest
@@ -41,8 +42,13 @@ class CompletionJob:
     prompt_texts: list[str]
     params: list[SamplingParams | None]
     model_name: str
-    request_id: str = field(default_factory=lambda: f"cmpl-{uuid.uuid4().hex}")
+    request_id: str = ""
     created: int = field(default_factory=lambda: int(time.time()))
+    engine_id: str = ""
+
+    def __post_init__(self) -> None:
+        self.request_id = self.request_id or new_response_id("cmpl", self.request.request_id)
+        self.engine_id = self.engine_id or new_engine_id(self.request_id)
 
     @property
     def echo(self) -> bool:

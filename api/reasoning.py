@@ -59,13 +59,19 @@ class ReasoningSplitter:
                 end = self._held.find(THINK_CLOSE)
                 if end >= 0:
                     reasoning += self._held[:end]
-                    self._held = self._held[end + len(THINK_CLOSE):].lstrip("\n")
-                    self._state = "answer"
+                    self._held = self._held[end + len(THINK_CLOSE):]
+                    self._state = "after_close"
                     continue
                 keep = _partial_suffix(self._held, THINK_CLOSE)
                 reasoning += self._held[: len(self._held) - keep]
                 self._held = self._held[len(self._held) - keep:]
                 return reasoning, content
+            if self._state == "after_close":
+                # newlines right after </think> separate it from the answer; they may arrive in later deltas
+                self._held = self._held.lstrip("\n")
+                if not self._held:
+                    return reasoning, content
+                self._state = "answer"
             content += self._held
             self._held = ""
             return reasoning, content

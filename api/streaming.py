@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 
-from api.chat import SYSTEM_FINGERPRINT, ChatJob, finish_reason
+from api.chat import SYSTEM_FINGERPRINT, ChatJob, RequestAborted, finish_reason
 from api.completions import CompletionJob
 from api.logprobs import TokenTexts, chat_logprob_content, completion_logprobs
 from api.reasoning import ReasoningSplitter
@@ -48,9 +48,24 @@ def sse(payload: bytes) -> bytes:
 
 
 def error_event(exc: BaseException) -> bytes:
-    """The event that reports an error after streaming began."""
-    body = ErrorBody(message=str(exc) or type(exc).__name__, type="internal_error", param=None, code=None)
+    """The event that reports an error after streaming began (the status line already said 200).
+
+    An abort (the server is shutting down) is ``service_unavailable`` / ``request_aborted``, as the same failure
+    before streaming would be a 503; anything else is an ``internal_error``.
+    """
+    if isinstance(exc, RequestAborted):
+        kind, code = "service_unavailable", "request_aborted"
+    else:
+        kind, code = "internal_error", "internal_error"
+    body = ErrorBody(message=str(exc) or type(exc).__name__, type=kind, param=None, code=code)
     return sse(encode_response(ErrorResponse(error=body)))
+
+
+def _log_stream_failure(kind: str, request_id: str, exc: BaseException) -> None:
+    if isinstance(exc, RequestAborted):  # shutting down: expected, no traceback
+        logger.info("%s stream %s ended early: %s", kind, request_id, exc)
+    else:
+        logger.exception("%s stream %s failed", kind, request_id, exc_info=exc)
 
 
 class ChatChoiceStream:
@@ -185,7 +200,7 @@ async def chat_events(job: ChatJob, run: Run, texts: TokenTexts) -> AsyncIterato
                 usage=Usage.of(prompt_len, completion_tokens))))
         yield DONE
     except Exception as exc:  # noqa: BLE001 - the status line is gone: report in-band, then end
-        logger.exception("chat stream %s failed", job.request_id)
+        _log_stream_failure("chat", job.request_id, exc)
         yield error_event(exc)
 
 
@@ -233,5 +248,5 @@ async def completion_events(job: CompletionJob, runs: list[Run | None], texts: T
                                                  choices=[], usage=usage, system_fingerprint=SYSTEM_FINGERPRINT)))
         yield DONE
     except Exception as exc:  # noqa: BLE001 - the status line is gone: report in-band, then end
-        logger.exception("completion stream %s failed", job.request_id)
+        _log_stream_failure("completion", job.request_id, exc)
         yield error_event(exc)

@@ -148,29 +148,35 @@ def _call_from_object(value: Any, names: frozenset[str]) -> ToolCall | None:
 def parse_auto_calls(text: str, mode: ToolMode) -> tuple[str | None, list[ToolCall]]:
     """Split free model output into ``(content, calls)``; text that is not a valid call stays content.
 
-    Recognises ``<tool_call>{...}</tool_call>`` blocks (the last may be unclosed) and a reply that is exactly one
-    call object (or an array of them).
+    Recognises ``<tool_call>...</tool_call>`` blocks (the last may be unclosed) holding one call object or an array
+    of them (the Hermes/Qwen and the xLAM/SmolLM2 styles), and a reply that is exactly one call object or an array
+    of them.
     """
     if TOOL_CALL_OPEN in text:
         calls: list[ToolCall] = []
         for block in TOOL_CALL_BLOCK.findall(text):
-            try:
-                call = _call_from_object(json.loads(block), mode.tool_names)
-            except ValueError:
-                call = None
-            if call is None:
+            found = _calls_in_json(block, mode.tool_names)
+            if found is None:
                 return text, []  # a malformed block: return the text untouched rather than half of it
-            calls.append(call)
+            calls += found
         rest = TOOL_CALL_BLOCK.sub("", text).strip()
         return (rest or None), calls
     stripped = text.strip()
     if stripped[:1] in ("{", "["):
-        try:
-            value = json.loads(stripped)
-        except ValueError:
-            return text, []
-        items = value if isinstance(value, list) else [value]
-        parsed = [_call_from_object(item, mode.tool_names) for item in items]
-        if items and all(c is not None for c in parsed):
-            return None, [c for c in parsed if c is not None]
+        found = _calls_in_json(stripped, mode.tool_names)
+        if found is not None:
+            return None, found
     return text, []
+
+
+def _calls_in_json(text: str, names: frozenset[str]) -> list[ToolCall] | None:
+    """The calls in JSON text holding one call object or a non-empty array of them; None if it is anything else."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    items = value if isinstance(value, list) else [value]
+    calls = [_call_from_object(item, names) for item in items]
+    if not items or any(c is None for c in calls):
+        return None
+    return [c for c in calls if c is not None]

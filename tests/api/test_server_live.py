@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,10 +20,10 @@ import jsonschema
 import openai
 import pydantic
 import pytest
-import uvicorn
 
-from api.app import ServerSettings, create_app
+from api.app import ServerSettings
 from engine.async_engine import AsyncEngine
+from tests.api.live_server import serving, sse_events
 from tests.api.test_openapi_contract import _rewrite_nullable, check
 from tests.conftest import shared_path
 from tests.engine.tiny_model import write_tiny_chat_model
@@ -53,28 +51,12 @@ class Live:
         return {str(i[0]): 100 for i in ids}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     path = write_tiny_chat_model(tmp_path_factory.mktemp("tiny"))
     engine = AsyncEngine.from_model(str(path))
-    app = create_app(ServerSettings(MODEL, api_key=KEY, max_body_bytes=MAX_BODY), engine)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield Live(f"http://127.0.0.1:{port}", engine)
-    server.should_exit = True
-    thread.join(timeout=60)
+    with serving(ServerSettings(MODEL, api_key=KEY, max_body_bytes=MAX_BODY), engine) as running:
+        yield Live(running.base_url, engine)
 
 
 @pytest.fixture(scope="module")
@@ -88,13 +70,6 @@ def openapi() -> dict[str, Any]:
 def client(live: Live) -> Iterator[openai.OpenAI]:
     with openai.OpenAI(api_key=KEY, base_url=live.base_url + "/v1", max_retries=0, timeout=60) as c:
         yield c
-
-
-def sse_events(response: httpx.Response) -> list[Any]:
-    """The JSON payloads of an SSE body, with the final ``[DONE]`` checked and dropped."""
-    payloads = [line[len("data: "):] for line in response.text.splitlines() if line.startswith("data: ")]
-    assert payloads[-1] == "[DONE]"
-    return [json.loads(p) for p in payloads[:-1]]
 
 
 def assert_openai_error(response: httpx.Response, status: int, param: str | None = None) -> dict[str, Any]:
@@ -147,6 +122,40 @@ def test_stream_with_usage_matches_the_whole_answer(live: Live, client: openai.O
     assert text == whole.choices[0].message.content
     finishes = [e["choices"][0]["finish_reason"] for e in events if e["choices"]]
     assert finishes[-1] == whole.choices[0].finish_reason and all(f is None for f in finishes[:-1])
+
+
+def test_streamed_logprobs_match_the_whole_answer(live: Live) -> None:
+    request = {"model": MODEL, "messages": USER, "max_tokens": 8, "seed": 11, "logprobs": True, "top_logprobs": 2}
+    whole = live.post("/v1/chat/completions", request).json()["choices"][0]["logprobs"]["content"]
+    events = sse_events(live.post("/v1/chat/completions", {**request, "stream": True}))
+    streamed = [entry for e in events for c in e["choices"] if c["logprobs"] for entry in c["logprobs"]["content"]]
+    assert [e["token"] for e in streamed] == [e["token"] for e in whole]
+    assert [round(e["logprob"], 4) for e in streamed] == [
+        round(e["logprob"], 4) for e in whole]
+
+
+def test_request_id_becomes_the_response_id(live: Live) -> None:
+    body = {"model": MODEL, "messages": USER, "max_tokens": 2, "request_id": "order-42"}
+    assert live.post("/v1/chat/completions", body).json()["id"] == "chatcmpl-order-42"
+    events = sse_events(live.post("/v1/chat/completions", {**body, "stream": True}))
+    assert {e["id"] for e in events} == {"chatcmpl-order-42"}
+    completion = live.post("/v1/completions", {"model": MODEL, "prompt": "a", "max_tokens": 2, "request_id": "c-1"})
+    assert completion.json()["id"] == "cmpl-c-1"
+
+
+def test_chat_template_echo_and_continue_final_message(live: Live) -> None:
+    template = "{% for m in messages %}{{ m['content'] }}{% endfor %}"
+    plain = live.post("/v1/chat/completions", {"model": MODEL, "messages": USER, "max_tokens": 1,
+                                               "chat_template": template}).json()
+    assert plain["usage"]["prompt_tokens"] == len(live.post("/tokenize", {"prompt": "hello"}).json()["tokens"])
+    conversation = [*USER, {"role": "assistant", "content": "The answer is"}]
+    reply = live.post("/v1/chat/completions", {"model": MODEL, "messages": conversation, "max_tokens": 3,
+                                               "echo": True, "continue_final_message": True,
+                                               "add_generation_prompt": False}).json()
+    assert reply["choices"][0]["message"]["content"].startswith("The answer is")
+    rendered = live.post("/tokenize", {"messages": conversation, "continue_final_message": True}).json()
+    assert reply["usage"]["prompt_tokens"] == rendered["count"]
+    assert rendered["tokens"][-1] != 1  # the turn is left open: no <|im_end|> after the assistant text
 
 
 def test_sdk_stream_parses(client: openai.OpenAI) -> None:
@@ -260,6 +269,13 @@ def test_guided_fields_through_extra_body(client: openai.OpenAI, extra: dict[str
         assert reply.choices[0].finish_reason == "stop" and accepts(text), text
 
 
+def test_guided_json_through_extra_body(live: Live, client: openai.OpenAI) -> None:
+    for seed in range(2):
+        reply = client.chat.completions.create(model=MODEL, messages=USER, max_tokens=200, seed=seed,
+                                               extra_body={"guided_json": TICKET, **COMPACT})
+        jsonschema.validate(_json_answer(reply), TICKET)
+
+
 def test_completions_accept_guided_choice(client: openai.OpenAI) -> None:
     reply = client.completions.create(model=MODEL, prompt="pick:", max_tokens=10, n=2,
                                       extra_body={"guided_choice": ["red", "green"]})
@@ -329,9 +345,30 @@ def test_streamed_named_tool_call(live: Live, openapi: dict[str, Any]) -> None:
     ({"max_tokens": 10_000, "context_length_exceeded_behavior": "error"}, "max_tokens"),
     ({"response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {
         "type": "string", "format": "no-such-format"}}}}, "response_format.json_schema.schema"),
+    ({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "http://x/a.png"}}]}]},
+     "messages[0].content[0].type"),
+    ({"messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}, {
+        "type": "input_audio", "input_audio": {"data": "AAAA", "format": "wav"}}]}]}, "messages[0].content[1].type"),
+    ({"messages": [{"role": "user", "content": "x" * 400}]}, "messages"),
+    ({"guided_grammar": "start: undefined_rule"}, "guided_grammar"),
+    ({"response_format": {"type": "json_object"}, "guided_regex": "a"}, "guided_regex"),
+    ({"guided_whitespace_pattern": "[ ]?"}, "guided_whitespace_pattern"),
 ])
 def test_bad_requests_are_400_in_openai_shape(live: Live, fields: dict[str, Any], param: str) -> None:
     assert_openai_error(live.post("/v1/chat/completions", {"model": MODEL, "messages": USER, **fields}), 400, param)
+
+
+@pytest.mark.parametrize(("fields", "code", "needle"), [
+    ({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]}, None,
+     "'image_url' is not supported"),
+    ({"messages": [{"role": "user", "content": "x" * 400}]}, "context_length_exceeded", "context"),
+    ({"max_tokens": 10_000, "context_length_exceeded_behavior": "error"}, "context_length_exceeded", "max_tokens"),
+    ({"guided_json": {"type": "string", "format": "no-such-format"}}, "unsupported_feature", "'format'"),
+    ({"guided_regex": "(a"}, "invalid_constraint", "guided_regex"),
+])
+def test_refusals_say_why(live: Live, fields: dict[str, Any], code: str | None, needle: str) -> None:
+    error = assert_openai_error(live.post("/v1/chat/completions", {"model": MODEL, "messages": USER, **fields}), 400)
+    assert error["code"] == code and needle in error["message"], error
 
 
 def test_unsupported_schema_keyword_is_named(client: openai.OpenAI) -> None:
@@ -361,8 +398,16 @@ def test_body_over_the_limit_is_413(live: Live) -> None:
     assert_openai_error(live.post("/v1/chat/completions", {"model": MODEL, "messages": big}), 413)
 
 
-def test_error_body_matches_openai_schema(live: Live, openapi: dict[str, Any]) -> None:
-    response = live.post("/v1/chat/completions", {"model": MODEL, "messages": USER, "temperature": -1})
+@pytest.mark.parametrize(("body", "key", "status"), [
+    ({"model": MODEL, "messages": USER, "temperature": -1}, KEY, 400),
+    ({"model": MODEL, "messages": USER}, "wrong", 401),
+    ({"model": "gpt-nope", "messages": USER}, KEY, 404),
+    ({"model": MODEL, "messages": [{"role": "user", "content": "x" * (MAX_BODY + 10)}]}, KEY, 413),
+])
+def test_error_bodies_match_openai_schema(live: Live, openapi: dict[str, Any], body: dict[str, Any], key: str,
+                                          status: int) -> None:
+    response = live.post("/v1/chat/completions", body, key=key)
+    assert response.status_code == status
     check(openapi, "ErrorResponse", response.json())
 
 
@@ -406,13 +451,40 @@ def test_tokenize_detokenize_round_trip(live: Live) -> None:
 
 def test_models_health_and_metrics(live: Live, client: openai.OpenAI) -> None:
     assert [m.id for m in client.models.list()] == [MODEL]
+    client.chat.completions.create(model=MODEL, messages=USER, max_tokens=2)  # counted below, whatever ran before
     assert httpx.get(live.base_url + "/health").json()["status"] == "ok"
-    text = httpx.get(live.base_url + "/metrics").text
+    metrics = httpx.get(live.base_url + "/metrics")
+    assert metrics.headers["content-type"].startswith("text/plain; version=0.0.4")
+    text = metrics.text
     assert re.search(r'constrained_requests_total\{endpoint="chat",status="200"\} [1-9]', text)
     assert re.search(r"constrained_generation_tokens_total [1-9]", text)
     assert "constrained_engine_num_running" in text
+    assert_prometheus_text(text)
     paths = httpx.get(live.base_url + "/schema/openapi.json").json()["paths"]
     assert {"/v1/chat/completions", "/v1/completions", "/tokenize", "/detokenize", "/metrics"} <= set(paths)
+
+
+PROMETHEUS_SAMPLE = re.compile(r'^(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{[a-zA-Z_][a-zA-Z0-9_]*="[^"\\\n]*"'
+                               r'(,[a-zA-Z_][a-zA-Z0-9_]*="[^"\\\n]*")*\})? -?[0-9.e+-]+$|^[a-z_]+ (\+Inf|NaN)$')
+
+
+def assert_prometheus_text(text: str) -> None:
+    """Prometheus text exposition 0.0.4: HELP and TYPE before each family's samples, samples well formed."""
+    assert text.endswith("\n")
+    typed: dict[str, str] = {}
+    for line in text.splitlines():
+        if line.startswith("# HELP "):
+            continue
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split(" ")
+            assert kind in ("counter", "gauge", "histogram") and name not in typed, line
+            typed[name] = kind
+            continue
+        match = PROMETHEUS_SAMPLE.match(line)
+        assert match, f"malformed sample line: {line!r}"
+        name = match["name"]
+        family = re.sub(r"_(bucket|sum|count)$", "", name) if name not in typed else name
+        assert family in typed, f"sample before its TYPE line: {line!r}"
 
 
 def test_client_disconnect_aborts_the_stream(live: Live) -> None:

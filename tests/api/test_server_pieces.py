@@ -116,6 +116,12 @@ AUTO_CASES: list[tuple[str, str | None, list[str]]] = [
     ('{"name": "clock", "arguments": {}}', None, ["clock"]),
     ('{"name": "clock", "parameters": {}}', None, ["clock"]),
     ('[{"name": "clock", "arguments": {}}]', None, ["clock"]),
+    ('<tool_call>[{"name": "clock", "arguments": {}}, {"name": "weather", "arguments": {"city": "Oslo", "days": 1}}]'
+     '</tool_call>', None, ["clock", "weather"]),
+    ("<tool_call>[]</tool_call>", "<tool_call>[]</tool_call>", []),
+    ('<tool_call>[{"name": "clock", "arguments": {}}, 5]</tool_call>', '<tool_call>[{"name": "clock", "arguments": '
+     '{}}, 5]</tool_call>', []),
+    ("[]", "[]", []),
     ('{"name": "unknown", "arguments": {}}', '{"name": "unknown", "arguments": {}}', []),
     ("<tool_call>not json</tool_call>", "<tool_call>not json</tool_call>", []),
     ("just text", "just text", []),

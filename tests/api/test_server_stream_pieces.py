@@ -11,12 +11,14 @@ import pytest
 
 from api.app import _refusal
 from api.chat import ChatJob
+from api.logprobs import TokenTexts
 from api.prompts import Prompt
-from api.runner import EngineBusy, EngineGone, start
+from api.runner import EngineBusy, EngineGone, Run, start
 from api.schemas import RequestError, decode_chat_request
-from api.streaming import ChatChoiceStream
+from api.streaming import ChatChoiceStream, chat_events
 from api.tools import tool_mode
 from engine.async_engine import EngineDead, EngineOverloaded
+from engine.outputs import CompletionOutput, RequestOutput
 from engine.sampling_params import SamplingParams
 
 CLOCK = {"type": "function", "function": {"name": "clock", "parameters": {"type": "object", "properties": {}}}}
@@ -122,3 +124,72 @@ def test_engine_shutting_down_is_a_503() -> None:
     with pytest.raises(EngineGone) as exc:
         asyncio.run(start(EagerlyRefusingEngine(EngineDead("stopping")), "r", [1], None))
     assert _refusal(exc.value).status_code == 503
+
+
+# --- errors after the stream began ------------------------------------------------------------------------------
+
+
+class FailingEngine:
+    """Aborts are recorded; nothing else is used by ``Run``."""
+
+    def __init__(self) -> None:
+        self.aborted: list[str] = []
+
+    async def abort(self, request_id: str) -> None:
+        self.aborted.append(request_id)
+
+
+async def _one_then(failure: BaseException | None, reason: str | None) -> AsyncIterator[RequestOutput]:
+    """The engine's outputs after the first: a failure, or a last output finishing with ``reason``."""
+    if failure is not None:
+        raise failure
+    yield RequestOutput("r", [1], [CompletionOutput(0, "ab", [5, 6], "b", [6], finish_reason=reason)], True)
+
+
+def _events(failure: BaseException | None, reason: str | None) -> list[Any]:
+    first = RequestOutput("r", [1], [CompletionOutput(0, "a", [5], "a", [5])], False)
+    run = Run(FailingEngine(), "r", first, _one_then(failure, reason))
+
+    async def collect() -> list[bytes]:
+        return [event async for event in chat_events(job(), run, TokenTexts(None))]
+
+    events = asyncio.run(collect())
+    assert all(e.startswith(b"data: ") and e.endswith(b"\n\n") for e in events)
+    return [e[len(b"data: "):-2].decode() for e in events]
+
+
+@pytest.mark.parametrize(("failure", "reason", "code"), [
+    (RuntimeError("the model produced NaN"), None, "internal_error"),
+    (None, "abort", "request_aborted"),
+])
+def test_an_error_after_streaming_began_is_one_error_event_then_the_end(failure: BaseException | None,
+                                                                        reason: str | None, code: str) -> None:
+    payloads = _events(failure, reason)
+    chunks = [json.loads(p) for p in payloads]
+    assert chunks[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
+    assert chunks[1]["choices"][0]["delta"] == {"content": "a"}  # what was generated before the failure
+    error = chunks[-1]["error"]
+    assert error["code"] == code and set(error) == {"message", "type", "param", "code"}
+    assert "[DONE]" not in payloads and all("error" not in c for c in chunks[:-1])
+
+
+def test_a_finished_stream_ends_with_done() -> None:
+    payloads = _events(None, "stop")
+    assert payloads[-1] == "[DONE]" and json.loads(payloads[-2])["choices"][0]["finish_reason"] == "stop"
+
+
+# --- request ids ----------------------------------------------------------------------------------------------
+
+
+def test_request_id_names_the_response_but_never_collides_in_the_engine() -> None:
+    first, second = job(request_id="my-id"), job(request_id="my-id")
+    assert first.request_id == second.request_id == "chatcmpl-my-id"
+    assert first.engine_id != second.engine_id and first.engine_id.startswith("chatcmpl-my-id")
+    assert job().request_id.startswith("chatcmpl-") and job().request_id != job().request_id
+
+
+def test_an_unexpected_failure_is_a_500_in_openai_shape() -> None:
+    response = _refusal(RuntimeError("the model produced NaN"))
+    error = response.content["error"]
+    assert response.status_code == 500 and error["type"] == "internal_error" and error["code"] == "internal_error"
+    assert "RuntimeError" in error["message"] and set(error) == {"message", "type", "param", "code"}
