@@ -20,6 +20,10 @@ MASKBENCH_DIR = CORPORA / "jsonschemabench" / "data"
 TEST_SUITE_DIR = CORPORA / "json-schema-test-suite" / "tests"
 TEST_SUITE_DRAFTS = ("draft2020-12", "draft7")
 SUITE_PREFIX = "JSTS-"
+DRAFT_URIS = {
+    "draft2020-12": "https://json-schema.org/draft/2020-12/schema",
+    "draft7": "http://json-schema.org/draft-07/schema#",
+}
 
 
 @dataclass(frozen=True)
@@ -69,12 +73,24 @@ def test_suite_groups(draft: str) -> Iterator[tuple[str, dict[str, Any]]]:
             yield f"{path.name}#{i}", group
 
 
+def with_draft(schema: Any, draft: str) -> Any:
+    """``schema`` with the ``$schema`` of its test-suite folder when it names none (the folder implies the draft)."""
+    uri = DRAFT_URIS.get(draft)
+    if uri is None or not isinstance(schema, dict) or "$schema" in schema:
+        return schema
+    return {"$schema": uri, **schema}
+
+
 def load_split(split: str) -> list[SchemaCase]:
     """Every schema of ``split`` as ``SchemaCase``s, in corpus order."""
     if split.startswith(SUITE_PREFIX):
+        draft = split.removeprefix(SUITE_PREFIX)
         return [
-            SchemaCase(split, key, g["schema"], tuple((t["data"], bool(t["valid"])) for t in g["tests"]), True)
-            for key, g in test_suite_groups(split.removeprefix(SUITE_PREFIX))
+            SchemaCase(
+                split, key, with_draft(g["schema"], draft), tuple((t["data"], bool(t["valid"])) for t in g["tests"]),
+                True,
+            )
+            for key, g in test_suite_groups(draft)
         ]
     return [
         SchemaCase(

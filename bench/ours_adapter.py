@@ -10,6 +10,7 @@ Everything goes through the public `constrained` API, as an outside user would c
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +43,11 @@ def build_tokenizer_info(
         token_bytes, eos_token_ids=eos_token_ids, special_token_ids=special_token_ids, size=vocab_size
     )
     vocab.precompute()  # the token trie and compiled mask kernels, once per tokenizer (not in the first mask)
+    # The JSON Schema and grammar front ends are imported lazily by the library (~0.5 s, mostly `jsonschema`);
+    # import them here, once per process, so that cost is not billed to whichever case compiles first.
+    importlib.import_module("constrained.grammar")
+    importlib.import_module("constrained.json_schema")
+
     return TokInfo(vocab)
 
 

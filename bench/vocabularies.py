@@ -4,6 +4,8 @@
 - ``llama3``: the Llama-3 BPE vocabulary (128k ids) from ``ggml-vocab-llama-bpe.gguf``, an MIT-licensed
   vocabulary-only file shipped in the ``llama-cpp-python`` source distribution on PyPI. Fetched once with pip and
   cached as ``~/.cache/constrained/vocab/ggml-vocab-llama-bpe.gguf`` (``$CONSTRAINED_CACHE_DIR`` respected).
+  The other vocabularies there, with llama.cpp's tokenizer test texts and ids, come from the same archive
+  (``fetch_vocab_conformance``, used by the tokenizer conformance test).
 - a path: a GGUF file or a Hugging Face ``tokenizer.json``.
 """
 
@@ -14,14 +16,15 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from constrained import Vocabulary
 
 LLAMA3_SDIST = "llama-cpp-python==0.3.36"
-LLAMA3_MEMBER = "vendor/llama.cpp/models/ggml-vocab-llama-bpe.gguf"
+MODELS_DIR = "vendor/llama.cpp/models"
+LLAMA3_MEMBER = f"{MODELS_DIR}/ggml-vocab-llama-bpe.gguf"
 LLAMA3_FILE = "ggml-vocab-llama-bpe.gguf"
 LLAMA3_EOS = (128001, 128009)  # <|end_of_text|>, <|eot_id|>
 
@@ -58,26 +61,60 @@ def pip_download_sdist(requirement: str, dest: Path) -> Path:
 
 def fetch_llama3_vocab(root: Path | None = None, download: SdistDownloader = pip_download_sdist) -> Path:
     """Path of the cached Llama-3 vocabulary GGUF, fetching it from the PyPI source archive on first use."""
+    return fetch_sdist_models([LLAMA3_FILE], root, download)[0]
+
+
+def fetch_vocab_conformance(
+    names: Sequence[str], root: Path | None = None, download: SdistDownloader = pip_download_sdist
+) -> dict[str, tuple[Path, Path, Path]]:
+    """llama.cpp's tokenizer test files for each vocabulary name (``gpt-2``, ``llama-spm``, ...), cached.
+
+    Returns:
+        name -> (``ggml-vocab-NAME.gguf``, its ``.gguf.inp`` test texts, its ``.gguf.out`` expected ids).
+    """
+    files = [f"ggml-vocab-{n}.gguf{suffix}" for n in names for suffix in ("", ".inp", ".out")]
+    paths = fetch_sdist_models(files, root, download)
+    return {n: (paths[3 * i], paths[3 * i + 1], paths[3 * i + 2]) for i, n in enumerate(names)}
+
+
+def fetch_sdist_models(
+    filenames: Sequence[str], root: Path | None = None, download: SdistDownloader = pip_download_sdist
+) -> list[Path]:
+    """Cached copies of files from the sdist's ``vendor/llama.cpp/models/``; one download fetches all missing.
+
+    Raises:
+        RuntimeError: the archive lacks one of the files (nothing partial is left behind).
+    """
     from engine.model_registry import cache_dir
 
-    target = (root or cache_dir()) / "vocab" / LLAMA3_FILE
-    if target.is_file():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    print(f"[constrained] fetching {LLAMA3_FILE} from the {LLAMA3_SDIST} source archive (first run only)",
-          file=sys.stderr)
-    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-        archive = download(LLAMA3_SDIST, Path(tmp))
-        partial = Path(tmp) / (LLAMA3_FILE + ".part")
-        with tarfile.open(archive) as tf:
-            member = next((m for m in tf.getmembers() if m.name.endswith("/" + LLAMA3_MEMBER)), None)
-            src = tf.extractfile(member) if member is not None else None
+    folder = (root or cache_dir()) / "vocab"
+    targets = [folder / name for name in filenames]
+    missing = {t.name: t for t in targets if not t.is_file()}
+    if missing:
+        folder.mkdir(parents=True, exist_ok=True)
+        print(
+            f"[constrained] fetching {', '.join(missing)} from the {LLAMA3_SDIST} source archive (first run only)",
+            file=sys.stderr,
+        )
+        with tempfile.TemporaryDirectory(dir=folder) as tmp:
+            _extract_models(download(LLAMA3_SDIST, Path(tmp)), missing, Path(tmp))
+    return targets
+
+
+def _extract_models(archive: Path, wanted: dict[str, Path], scratch: Path) -> None:
+    with tarfile.open(archive) as tf:
+        members = {m.name.rsplit("/", 1)[-1]: m for m in tf.getmembers() if f"/{MODELS_DIR}/" in m.name}
+        absent = sorted(set(wanted) - set(members))
+        if absent:
+            raise RuntimeError(f"{archive.name} has no {', '.join(MODELS_DIR + '/' + a for a in absent)}")
+        for name, target in wanted.items():
+            src = tf.extractfile(members[name])
             if src is None:
-                raise RuntimeError(f"{archive.name} has no {LLAMA3_MEMBER}")
+                raise RuntimeError(f"{archive.name}: {name} is not a regular file")
+            partial = scratch / (name + ".part")
             with src, partial.open("wb") as dst:
                 shutil.copyfileobj(src, dst, length=1 << 20)
-        partial.replace(target)  # atomic: an interrupted fetch never leaves a truncated file
-    return target
+            partial.replace(target)  # atomic: an interrupted fetch never leaves a truncated file
 
 
 def _from_gguf(name: str, path: Path, extra_eos: tuple[int, ...] = ()) -> BenchVocab:
