@@ -57,7 +57,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except (FileNotFoundError, OSError, RuntimeError, ValueError) as exc:
         print(f"constrained serve: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    print("[constrained] loading the compiled mask kernels (the first run compiles them: about 20 s)", file=sys.stderr)
+    print("[constrained] loading the mask kernels (compiled on the first run: about 20 s)", file=sys.stderr)
     warm_up()  # now, not inside the first request's compile budget
     settings = ServerSettings(model_name=args.served_model_name or args.model, model_path=path,
                               api_key=api_key_from(args, os.environ), max_body_bytes=args.max_body_bytes)

@@ -32,6 +32,7 @@ from constrained.errors import (
 from constrained.matcher import Matcher
 from constrained.regex_parser import parse_regex
 from constrained.vocab import Vocabulary
+from constrained.warmup import warm_up
 
 __all__ = [
     "COMPILER_VERSION",
@@ -50,4 +51,5 @@ __all__ = [
     "compile_json_schema",
     "compile_regex",
     "parse_regex",
+    "warm_up",
 ]

@@ -132,33 +132,6 @@ class TokenTrie:
         return first[nodes].astype(np.int64) + count[nodes], first[end[nodes]].astype(np.int64)
 
 
-def warm_up() -> None:
-    """Compile (or load from numba's cache) every kernel now, on a toy vocabulary with the real argument types.
-
-    The first call in a process costs ~1 s with a warm ``__pycache__`` and several seconds without one; doing it
-    while a vocabulary is prepared keeps that out of the first mask.
-    """
-    k = kernels()
-    if k is None:
-        return
-    from constrained.byte_dfa import ByteDFA
-    from constrained.regex_parser import parse_regex
-    from constrained.token_index import TokenIndex
-    from constrained.vocab import Vocabulary
-
-    vocab = Vocabulary.from_token_bytes([b"a", b"ab", b"b", b"</s>"], eos_token_ids=[3])
-    dfa = ByteDFA.from_node(parse_regex("a+b?"))
-    TokenIndex(dfa, vocab).entry(dfa.start)
-    trie = vocab.trie()
-    assert trie.kernel_arrays is not None
-    words = np.zeros(1, dtype=np.int64)
-    cross = np.empty(trie.num_nodes, dtype=np.int64)
-    k.lexeme_walk(dfa.table, dfa.classes, dfa.accepting, int(dfa.start), trie.kernel_arrays, words, cross,
-                  trie.scratch())  # fmt: skip
-    stays = np.zeros(len(trie.buf), dtype=bool)
-    k.suffix_walk(dfa.table, dfa.classes, dfa.accepting, int(dfa.start), trie.buf, trie.end_of, stays, stays.copy())
-
-
 def build_trie(vocab: Vocabulary) -> TokenTrie:
     """Sort the walkable tokens by bytes and build the trie (use ``Vocabulary.trie()``, which caches it)."""
     tb = vocab.token_bytes

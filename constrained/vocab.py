@@ -205,7 +205,8 @@ class Vocabulary:
         Call it once after loading a tokenizer: otherwise the first mask of the process pays it (~1-2 s on a
         128k vocabulary, most of it loading the compiled kernels).
         """
-        from constrained.token_trie import kernels, warm_up
+        from constrained.token_trie import kernels
+        from constrained.warmup import warm_up
 
         if kernels() is None:
             self.walk_data()  # what the numpy walks use

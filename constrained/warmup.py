@@ -14,11 +14,6 @@ _done = False
 _lock = threading.Lock()
 _inside = threading.local()  # the warm-up's own compiles call warm_up() again: let them through
 
-# A grammar whose terminals exercise every kernel: subset construction and minimization (the terminal DFAs), the
-# trie build, and the mask, lexeme and suffix walks (tokens inside a terminal and across terminal boundaries).
-_GRAMMAR = 'start: "[" NUM ("," NUM)* "]"\nNUM: /[0-9]+/\n'
-_TOKENS = [b"[", b"]", b",", b"1", b"12", b"2,", b"],", b"[1", b"x"]
-
 
 def warm_up() -> None:
     """Compile (or load from numba's cache) every kernel this process will use; a no-op after the first call.
@@ -40,23 +35,27 @@ def warm_up() -> None:
 
 
 def _compile_kernels() -> None:
+    """Call every kernel once on a toy vocabulary, with the argument types the real calls use."""
     from constrained.token_trie import kernels
 
-    if kernels() is None:
+    k = kernels()
+    if k is None:
         return
     import numpy as np
 
-    from constrained.compiler import compile_regex
-    from constrained.grammar.compiled import compile_grammar_constraint
+    from constrained.byte_dfa import ByteDFA
+    from constrained.regex_parser import parse_regex
+    from constrained.token_index import TokenIndex
     from constrained.vocab import Vocabulary
 
-    vocab = Vocabulary.from_token_bytes([b"<eos>", *_TOKENS], eos_token_ids=[0])
-    words = np.zeros((vocab.size + 31) // 32, dtype=np.int32)
-    regex = compile_regex(r"\[[0-9]+(,[0-9]+)*\]", vocab, max_seconds=float("inf"))
-    grammar = compile_grammar_constraint(_GRAMMAR, "lark", vocab, max_seconds=float("inf"))
-    for constraint in (regex, grammar):
-        matcher = constraint.matcher()
-        for token in (b"[1", b"2,", b"1"):
-            matcher.fill_bitmask(words)
-            matcher.advance(vocab.token_bytes.index(token))
-        matcher.fill_bitmask(words)
+    vocab = Vocabulary.from_token_bytes([b"a", b"ab", b"b", b"</s>"], eos_token_ids=[3])
+    dfa = ByteDFA.from_node(parse_regex("a+b?"), max_seconds=float("inf"))  # subset construction, minimization
+    TokenIndex(dfa, vocab).entry(dfa.start)  # trie build and mask walk
+    trie = vocab.trie()
+    assert trie.kernel_arrays is not None
+    words = np.zeros(1, dtype=np.int64)
+    cross = np.empty(trie.num_nodes, dtype=np.int64)
+    k.lexeme_walk(dfa.table, dfa.classes, dfa.accepting, int(dfa.start), trie.kernel_arrays, words, cross,
+                  trie.scratch())  # fmt: skip
+    stays = np.zeros(len(trie.buf), dtype=bool)
+    k.suffix_walk(dfa.table, dfa.classes, dfa.accepting, int(dfa.start), trie.buf, trie.end_of, stays, stays.copy())
