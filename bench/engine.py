@@ -107,11 +107,17 @@ def prompt_ids(loaded: LoadedModel) -> list[int]:
     return list(QUESTION.encode())
 
 
-def measure(engine: LLMEngine, prompt: list[int], batch: int, tokens: int, constraint: Any) -> dict[str, float]:
-    """Run ``batch`` copies of the prompt to ``tokens`` new tokens each; return timings."""
+def measure(
+    engine: LLMEngine, prompt: list[int], batch: int, tokens: int, constraint: Any, seeded: bool = False
+) -> dict[str, float]:
+    """Run ``batch`` copies of the prompt to ``tokens`` new tokens each (greedy); return timings.
+
+    ``seeded``: give each request a seed (seeded requests decode in full precision, see ``SamplingParams.seed``).
+    """
     for i in range(batch):
         params = SamplingParams(
-            temperature=0.0, max_tokens=tokens, ignore_eos=constraint is None, constraint=constraint, seed=i
+            temperature=0.0, max_tokens=tokens, ignore_eos=constraint is None, constraint=constraint,
+            seed=i if seeded else None,
         )
         engine.add_request(f"b{i}", prompt, params)
     start = time.perf_counter()
@@ -142,6 +148,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--no-constraint", action="store_true", help="skip the constrained runs")
     parser.add_argument("--repeat", type=int, default=3, help="runs per row, interleaved; the fastest is shown")
+    parser.add_argument("--seeded", action="store_true", help="seeded requests (full-precision decode on CPU)")
     args = parser.parse_args(argv)
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     if args.dummy_weights:
@@ -155,7 +162,8 @@ def main(argv: list[str] | None = None) -> None:
     if constraint is not None:
         constraint.matcher()  # build the token index now, not inside the timed run
     compile_s = time.perf_counter() - t0
-    print(f"model {loaded.name} on {device}, {torch.get_num_threads()} threads, prompt {len(prompt)} tokens")
+    print(f"model {loaded.name} on {device}, {torch.get_num_threads()} threads, prompt {len(prompt)} tokens, "
+          f"{'seeded' if args.seeded else 'unseeded'} requests")
     print(f"load average before: {_load()}")
     if constraint is not None:
         print(f"schema compile + index: {compile_s:.2f}s")
@@ -163,7 +171,7 @@ def main(argv: list[str] | None = None) -> None:
     print("|---|---|---|---|---|---|---|")
     kinds = [None] if constraint is None else [None, constraint]
     for batch in args.batch:
-        best = best_of(engine, prompt, batch, args.tokens, kinds, args.repeat)
+        best = best_of(engine, prompt, batch, args.tokens, kinds, args.repeat, args.seeded)
         plain = best[0]["decode_tok_s"]
         for c, r in zip(kinds, best, strict=True):
             label = "json-schema" if c is not None else "none"
@@ -177,13 +185,14 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def best_of(
-    engine: LLMEngine, prompt: list[int], batch: int, tokens: int, constraints: list[Any], repeat: int
+    engine: LLMEngine, prompt: list[int], batch: int, tokens: int, constraints: list[Any], repeat: int,
+    seeded: bool = False,
 ) -> list[dict[str, float]]:
     """Fastest of ``repeat`` runs per constraint, the runs interleaved so that load changes hit all alike."""
     runs: list[list[dict[str, float]]] = [[] for _ in constraints]
     for _ in range(max(1, repeat)):
         for i, c in enumerate(constraints):
-            runs[i].append(measure(engine, prompt, batch, tokens, c))
+            runs[i].append(measure(engine, prompt, batch, tokens, c, seeded))
     return [max(r, key=lambda run: run["decode_tok_s"]) for r in runs]
 
 

@@ -110,6 +110,9 @@ class PagedStep:
         decode_mask: ``[num_decodes, 1, 1, S]`` (True = attend), None when no padding is needed.
         prefills: the multi-token chunks after the decodes.
         logits_indices: ``[M]`` packed positions whose logits the caller wants.
+        num_generated: the first packed tokens that are one-token steps of generated tokens which may use the
+            float16 weight copies (``Sequence.decodes_in_half_precision``).
+        num_generated_logits: how many of ``logits_indices``, from the first, point at those.
     """
 
     cache: PagedKVCache
@@ -120,6 +123,8 @@ class PagedStep:
     decode_mask: Tensor | None
     prefills: list[PrefillChunk]
     logits_indices: Tensor
+    num_generated: int = 0
+    num_generated_logits: int = 0
 
     def attend(self, layer: int, q: Tensor, k: Tensor, v: Tensor, grouped: AttentionFn) -> Tensor:
         """Write ``k``/``v`` ``[1, N, n_kv, hd]`` into the cache and attend with ``q`` ``[1, N, H, hd]``.

@@ -15,7 +15,9 @@ one ``w13`` so a decode step runs two matmuls fewer per layer (a measurable shar
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 from typing import NamedTuple
 
 import torch
@@ -72,21 +74,51 @@ class KVCache:
 
 
 class Linear(nn.Linear):
-    """``nn.Linear`` whose weight may be stored in a lower precision than the activations.
+    """``nn.Linear`` that may keep a float16 copy of its weight for the rows of generated tokens (CPU decode).
 
-    With a float16 weight the input is cast down and the output back up. Measured on this AVX2 CPU (2 threads,
-    batch 1): the ``[576] x [576, 49152]`` output projection takes ~3 ms in float16 against ~10 ms in float32,
-    but the per-layer matrices are 2-10x *slower* in float16, so only the output projection could gain, at
-    the cost of ~1e-3 relative logit error. The default (float32 weights) takes the plain path.
+    A decode step multiplies a few rows by every weight once: it is memory-bound, and reading half the bytes nearly
+    halves its time (SmolLM2's 30 layers, 2 AVX2 threads: one row 9.5 ms from float16 against 41 ms from
+    float32). Prompt rows are compute-bound, and CPUs without native half arithmetic are faster in float32 there
+    (46 rows: 360 ms against 129 ms), so they keep the float32 weight. The split is by row kind, never by batch
+    size, so a sequence's numbers do not depend on what else is batched with it.
+
+    The weight itself may also be stored in a lower precision than the activations (bfloat16 on CUDA): the input
+    is then cast down and the output back up.
+
+    Attributes:
+        half_weight: the float16 copy, or None (``keep_half_copy``).
+        exact: never use the copy (``Transformer.full_precision`` sets it).
     """
 
-    def forward(self, x: Tensor) -> Tensor:
-        """``[..., in]`` -> ``[..., out]`` in ``x``'s dtype."""
-        w = self.weight
-        if w.dtype == x.dtype:
-            return F.linear(x, w, self.bias)
-        bias = None if self.bias is None else self.bias.to(w.dtype)
-        return F.linear(x.to(w.dtype), w, bias).to(x.dtype)
+    half_weight: Tensor | None = None
+    exact = False
+
+    def keep_half_copy(self) -> None:
+        """Keep a float16 copy of the weight for decode rows."""
+        self.half_weight = self.weight.detach().to(torch.float16)
+
+    def forward(self, x: Tensor, half_rows: int = 0) -> Tensor:
+        """``[B, T, in]`` -> ``[B, T, out]`` in ``x``'s dtype.
+
+        The first ``half_rows`` of the ``B * T`` rows are rows of generated tokens: they use the float16 copy.
+        """
+        if self.half_weight is None or self.exact or half_rows <= 0:
+            return _linear(x, self.weight, self.bias)
+        B, T, _ = x.shape
+        if half_rows >= B * T:
+            return _linear(x, self.half_weight, self.bias)
+        flat = x.reshape(B * T, -1)
+        head = _linear(flat[:half_rows], self.half_weight, self.bias)
+        tail = _linear(flat[half_rows:], self.weight, self.bias)
+        return torch.cat((head, tail)).view(B, T, -1)
+
+
+def _linear(x: Tensor, w: Tensor, bias: Tensor | None) -> Tensor:
+    """``x @ w.T + bias`` in ``x``'s dtype, computed in ``w``'s."""
+    if w.dtype == x.dtype:
+        return F.linear(x, w, bias)
+    bias = None if bias is None else bias.to(w.dtype)
+    return F.linear(x.to(w.dtype), w, bias).to(x.dtype)
 
 
 class _Step(NamedTuple):
@@ -97,6 +129,7 @@ class _Step(NamedTuple):
     cache: KVCache | PagedStep | None
     kv_len: int
     slot: int | None  # B == T == 1: the one position, as an int
+    half_rows: int  # the first rows (of B * T) are decode rows (``Linear``)
 
 
 class RMSNorm(nn.Module):
@@ -177,12 +210,13 @@ class Attention(nn.Module):
         cache: KVCache | PagedStep | None,
         kv_len: int,
         slot: int | None,
+        half_rows: int = 0,
     ) -> Tensor:
         """``x`` ``[B, T, dim]`` -> ``[B, T, dim]``; ``mask`` ``[B, 1, T, S]`` (True = attend) or None."""
         B, T, _ = x.shape
         H, n_kv = self.n_heads, self.n_kv
         q_out = H * self.hd
-        qkv = self.wqkv(x).view(B, T, H + 2 * n_kv, self.hd)  # heads: H query | n_kv key | n_kv value
+        qkv = self.wqkv(x, half_rows).view(B, T, H + 2 * n_kv, self.hd)  # heads: H query | n_kv key | n_kv value
         v = qkv[:, :, H + n_kv :]
         if self.q_norm is not None and self.k_norm is not None:
             q = apply_rope(self.q_norm(qkv[:, :, :H]), cos, sin)
@@ -191,7 +225,7 @@ class Attention(nn.Module):
             qk = apply_rope(qkv[:, :, : H + n_kv], cos, sin)
             q, k = qk[:, :, :H], qk[:, :, H:]
         if isinstance(cache, PagedStep):  # packed batch over the paged cache: it writes k/v and attends per group
-            return self.wo(cache.attend(layer, q, k, v, self._grouped_attention).reshape(B, T, q_out))
+            return self.wo(cache.attend(layer, q, k, v, self._grouped_attention).reshape(B, T, q_out), half_rows)
         if cache is not None:
             k_all, v_all = cache.write(layer, rows, positions, k, v, slot)
             keys, values = k_all[:, :, :kv_len], v_all[:, :, :kv_len]  # [B, n_kv, S, hd]
@@ -203,7 +237,7 @@ class Attention(nn.Module):
             out = F.scaled_dot_product_attention(
                 q.transpose(1, 2), keys, values, attn_mask=mask, enable_gqa=self.n_kv != self.n_heads
             ).transpose(1, 2)  # [B, T, H, hd]
-        return self.wo(out.reshape(B, T, q_out))
+        return self.wo(out.reshape(B, T, q_out), half_rows)
 
     def _grouped_attention(self, q: Tensor, keys: Tensor, values: Tensor, mask: Tensor | None) -> Tensor:
         """Attention for few queries: q ``[B, T, H, hd]``, keys/values ``[B, n_kv, S, hd]`` -> ``[B, T, H, hd]``.
@@ -238,10 +272,10 @@ class FeedForward(nn.Module):
         self.w13 = Linear(args.dim, 2 * args.hidden_dim, bias=False)
         self.w2 = Linear(args.hidden_dim, args.dim, bias=False)
 
-    def forward(self, x: Tensor) -> Tensor:
-        """``[B, T, dim]`` -> ``[B, T, dim]``."""
-        gate, up = self.w13(x).split(self.hidden, dim=-1)
-        return self.w2(F.silu(gate) * up)
+    def forward(self, x: Tensor, half_rows: int = 0) -> Tensor:
+        """``[B, T, dim]`` -> ``[B, T, dim]``; ``half_rows``: see ``Linear.forward``."""
+        gate, up = self.w13(x, half_rows).split(self.hidden, dim=-1)
+        return self.w2(F.silu(gate) * up, half_rows)
 
 
 class Block(nn.Module):
@@ -257,7 +291,7 @@ class Block(nn.Module):
     def forward(self, h: Tensor, layer: int, rope: tuple[Tensor, Tensor], mask: Tensor | None, step: _Step) -> Tensor:
         """``[B, T, dim]`` -> ``[B, T, dim]``; ``step`` carries the positions, cache and rows of this forward."""
         h = h + self.attention(self.attention_norm(h), rope[0], rope[1], mask, layer, *step)
-        return h + self.feed_forward(self.ffn_norm(h))
+        return h + self.feed_forward(self.ffn_norm(h), step.half_rows)
 
 
 class Transformer(nn.Module):
@@ -278,6 +312,22 @@ class Transformer(nn.Module):
             self.output.weight = self.tok_embeddings.weight
         self.inv_freq: Tensor = rope_inv_freq(args)  # [hd/2]; plain attribute so meta-device init stays real
         self._rope_cache: tuple[Tensor, Tensor] | None = None
+
+    @contextlib.contextmanager
+    def full_precision(self) -> Iterator[None]:
+        """Within this block every matmul runs in the activations' dtype, whatever its weight is stored in.
+
+        For the rare forward whose float16 products overflowed (the caller sees non-finite logits and runs it
+        again in here).
+        """
+        linears = [m for m in self.modules() if isinstance(m, Linear)]
+        for m in linears:
+            m.exact = True
+        try:
+            yield
+        finally:
+            for m in linears:
+                m.exact = False
 
     def set_rope_freq_factors(self, factors: Tensor) -> None:
         """Divide the inverse frequencies by per-frequency ``factors`` (llama.cpp's ``rope_freqs`` tensor)."""
@@ -338,11 +388,17 @@ class Transformer(nn.Module):
 
         h = self.tok_embeddings(tokens).float()  # [B, T, dim]; the table may be float16 (see Linear)
         single = B == 1 and T == 1 and not isinstance(cache, PagedStep)
-        step = _Step(rows, positions, cache, kv_len, kv_len - 1 if single else None)
+        # Rows of generated tokens (one new token of a sequence with a cache) may use float16 weight copies; prompt
+        # rows never.
+        if isinstance(cache, PagedStep):
+            half_rows, half_logits = cache.num_generated, cache.num_generated_logits
+        else:
+            half_rows = half_logits = B if cache is not None and T == 1 else 0
+        step = _Step(rows, positions, cache, kv_len, kv_len - 1 if single else None, half_rows)
         for i, layer in enumerate(self.layers):
             h = layer(h, i, (cos, sin), mask, step)
         if isinstance(cache, PagedStep):
             h = h[:, cache.logits_indices]
         elif last_only:
             h = h[:, -1:]
-        return self.output(self.norm(h)).float()
+        return self.output(self.norm(h), half_logits).float()

@@ -41,6 +41,11 @@ class ModelRunner:
         """
         step, tokens, positions = self.prepare(chunks, logits_for)
         logits = self.model(tokens, positions, step)  # [1, M, V]
+        if not bool(torch.isfinite(logits).all()):
+            # A half-precision product overflowed (weights stored in float16): redo the step in full precision.
+            # It rewrites the same cache slots, so nothing of the failed pass remains.
+            with self.model.full_precision():
+                logits = self.model(tokens, positions, step)
         return logits[0]
 
     def prepare(self, chunks: Seq[tuple[Sequence, int]], logits_for: Seq[int]) -> tuple[PagedStep, Tensor, Tensor]:
@@ -66,6 +71,13 @@ class ModelRunner:
         for seq, n in chunks[num_decodes:]:
             prefills.append(self._prefill_chunk(seq, n, offset))
             offset += n
+        generated = 0  # leading one-token steps that run in half precision (the scheduler puts them first)
+        while generated < num_decodes and chunks[generated][0].decodes_in_half_precision:
+            generated += 1
+        wanted = [ends[i] for i in logits_for]
+        generated_logits = 0
+        while generated_logits < len(wanted) and wanted[generated_logits] < generated:
+            generated_logits += 1
         dev = self.device
         step = PagedStep(
             cache=self.cache,
@@ -75,7 +87,9 @@ class ModelRunner:
             decode_keys=decode_keys,
             decode_mask=decode_mask,
             prefills=prefills,
-            logits_indices=torch.tensor([ends[i] for i in logits_for], dtype=torch.long, device=dev),
+            logits_indices=torch.tensor(wanted, dtype=torch.long, device=dev),
+            num_generated=generated,
+            num_generated_logits=generated_logits,
         )
         tokens = torch.tensor([token_list], dtype=torch.long, device=dev)
         positions = torch.tensor([pos_list], dtype=torch.long, device=dev)

@@ -28,8 +28,9 @@ class SamplingParams:
         repetition_penalty: CTRL-style: logits of tokens seen in the prompt or output are divided by it when
             positive and multiplied by it when negative; 1 disables it.
         logit_bias: token id -> value added to its logit before sampling.
-        seed: the same seed and the same request give the same output, whatever else is in the batch.
-            Sample ``i`` of ``n`` uses its own stream derived from ``(seed, i)``.
+        seed: the same seed and the same request give the same output, whatever else is in the batch or was
+            served before. Sample ``i`` of ``n`` uses its own stream derived from ``(seed, i)``. Seeded requests
+            decode in full precision (on CPU, unseeded ones may use float16 weights: about twice as fast).
         max_tokens: maximum new tokens (None: up to the context length).
         min_tokens: EOS and ``stop_token_ids`` are not sampled before this many new tokens.
         stop: strings that end the output; the stop string itself is not returned (unless

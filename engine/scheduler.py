@@ -24,7 +24,8 @@ class ScheduledBatch:
     """What one step runs.
 
     Attributes:
-        chunks: ``(sequence, number of tokens)``; one-token steps first, then multi-token prefill chunks.
+        chunks: ``(sequence, number of tokens)``; one-token steps first (those in half precision first), then
+            multi-token prefill chunks.
         preempted: sequences sent back to the waiting queue this step.
     """
 
@@ -113,7 +114,9 @@ class Scheduler:
             self.running.append(seq)
             batch.chunks.append((seq, n))
             budget -= n
-        batch.chunks.sort(key=lambda c: c[1] > 1)  # stable: one-token steps first
+        # Stable: one-token steps first, those that may run in half precision before the others (the model runs
+        # them apart, see ``Sequence.decodes_in_half_precision``), then multi-token prefill chunks.
+        batch.chunks.sort(key=lambda c: (c[1] > 1, not c[0].decodes_in_half_precision))
         return batch
 
     def commit_chunks(self, chunks: Iterable[tuple[Sequence, int]]) -> None:

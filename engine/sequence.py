@@ -84,6 +84,16 @@ class Sequence:
         return self.token_ids[self.num_prompt_tokens :]
 
     @property
+    def decodes_in_half_precision(self) -> bool:
+        """Whether its next one-token step may use the float16 weight copies (``engine.model.Linear``).
+
+        Only for generated tokens (prompt rows are float32) of unseeded requests: float16 rounding turns the
+        tiny differences that batching or the prefix cache make into visible ones, and a seed promises the same
+        output every time.
+        """
+        return self.num_computed >= self.num_prompt_tokens and self.request.params.seed is None
+
+    @property
     def sort_key(self) -> tuple[int, float, int, int]:
         """Scheduling order: priority (lower first), then arrival, then sample index."""
         return (self.request.priority, self.request.arrival, self.request.serial, self.index)

@@ -88,13 +88,58 @@ def test_paged_forward_matches_contiguous(tiny: LoadedModel) -> None:
     # step 2: a decode token per sequence (different lengths -> padded, masked gather)
     for s in seqs:
         s.token_ids.append(7)
-    logits = runner.forward([(s, 1) for s in seqs], [0, 1, 2])
+    with tiny.model.full_precision():  # the reference is float32 throughout
+        logits = runner.forward([(s, 1) for s in seqs], [0, 1, 2])
     with torch.inference_mode():
         for row, s in enumerate(seqs):
             p = s.token_ids
             cache = KVCache(tiny.args, 1, len(p))
             ref = tiny.model(torch.tensor([p]), torch.arange(len(p)).unsqueeze(0), cache)[0, -1]
             assert torch.allclose(logits[row], ref, atol=1e-4)
+
+
+def _prefilled(engine: LLMEngine, tiny: LoadedModel, text: str, rid: str, params: SamplingParams = GREEDY) -> Sequence:
+    """A sequence whose prompt is in the cache and which has one generated token pending."""
+    p = ids(tiny, text)
+    seq = Sequence(Request(rid, p, params, 0, 0.0, 0, []), 0, list(p), None, None, None)  # type: ignore[arg-type]
+    assert engine.blocks.allocate(seq.table, len(p) + 4)
+    engine.runner.forward([(seq, len(p))], [0])
+    seq.num_computed = len(p)
+    seq.token_ids.append(7)
+    return seq
+
+
+def test_generated_token_rows_use_the_float16_copies_unless_seeded(tiny: LoadedModel) -> None:
+    engine = make_engine(tiny)
+    seq = _prefilled(engine, tiny, PROMPTS[2], "a")
+    seeded = _prefilled(engine, tiny, PROMPTS[2], "b", SamplingParams(temperature=1.0, seed=3))
+    half = engine.runner.forward([(seq, 1)], [0])
+    with tiny.model.full_precision():
+        full = engine.runner.forward([(seq, 1)], [0])
+    assert not torch.equal(half, full)  # the copies are used...
+    assert torch.allclose(half, full, atol=2e-2)  # ...and they are close to float32
+    batch = engine.runner.forward([(seq, 1), (seeded, 1)], [0, 1])
+    assert torch.equal(batch[0], half[0])
+    # a seed asks for float32 (the two decodes attend over gathered keys in the batch: not bit-identical)
+    assert torch.allclose(batch[1], full[0], atol=1e-5) and not torch.allclose(batch[1], half[0], atol=1e-4)
+
+
+def test_a_sequence_computes_the_same_whatever_is_batched_with_it(tiny: LoadedModel) -> None:
+    engine = make_engine(tiny)
+    alone = _prefilled(engine, tiny, PROMPTS[2], "a")
+    expected = engine.runner.forward([(alone, 1)], [0])[0]
+    batched = _prefilled(engine, tiny, PROMPTS[2], "b")
+    others = [_prefilled(engine, tiny, t, str(i)) for i, t in enumerate(PROMPTS[:2])]
+    prompt = ids(tiny, PROMPTS[3])
+    newcomer = Sequence(Request("c", prompt, GREEDY, 0, 0.0, 0, []), 0, list(prompt), None, None, None)  # type: ignore[arg-type]
+    assert engine.blocks.allocate(newcomer.table, len(prompt))
+    # two other decodes and a prompt being prefilled, in one packed forward with the sequence
+    chunks = [(others[0], 1), (batched, 1), (others[1], 1), (newcomer, len(prompt))]
+    logits = engine.runner.forward(chunks, [0, 1, 2, 3])
+    assert torch.equal(logits[1], expected)
+    with tiny.model.full_precision():  # the prompt's last row is float32 in both cases
+        newcomer_alone = tiny.model(torch.tensor([prompt]), torch.arange(len(prompt)).unsqueeze(0))[0, -1]
+    assert torch.allclose(logits[3], newcomer_alone, atol=1e-4)
 
 
 def test_greedy_equals_reference_loop(tiny: LoadedModel) -> None:
