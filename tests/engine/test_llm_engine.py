@@ -301,3 +301,20 @@ def test_tiny_model_helper_writes_loadable_chat_model(tmp_path: Path) -> None:
     assert loaded.eos_token_ids == (EOS_ID,)
     assert loaded.vocab.size == loaded.args.vocab_size == 272
     assert PagedKVCache.bytes_per_block(loaded.args, 16, torch.float32) > 0
+
+
+def test_an_overflowing_float16_step_is_rerun_in_full_precision(tiny: LoadedModel) -> None:
+    engine = make_engine(tiny)
+    seq = _prefilled(engine, tiny, PROMPTS[0], "a")
+    output = tiny.model.output
+    assert output.half_weight is not None
+    kept = output.half_weight
+    try:
+        output.half_weight = torch.full_like(kept, float("inf"))  # as if its float16 products overflowed
+        logits = engine.runner.forward([(seq, 1)], [0])
+    finally:
+        output.half_weight = kept
+    with tiny.model.full_precision():
+        expected = engine.runner.forward([(seq, 1)], [0])
+    assert torch.isfinite(logits).all()
+    assert torch.equal(logits, expected)
