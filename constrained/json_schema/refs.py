@@ -34,14 +34,32 @@ def document_resolver(schema: Any, dialect: str) -> tuple[Resolver, Specificatio
     resource = Resource.from_contents(schema, default_specification=spec) if isinstance(schema, dict) else None
     if resource is None:
         resource = spec.create_resource(schema)
-    base = resource.id() or ""
-    registry: Registry = Registry().with_resource(base, resource).crawl()
+    try:
+        base = resource.id() or ""
+    except (AttributeError, TypeError):  # a malformed root id (see ``_id_of``)
+        base = ""
+    registry: Registry = Registry().with_resource(base, resource)
+    try:
+        registry = registry.crawl()  # registers embedded $id / $anchor resources
+    except (AttributeError, TypeError):
+        # ``referencing`` trips over malformed subschemas (an ``id`` that is an object, a list where it expects a
+        # schema). Pointer references still resolve without the crawl; one to an embedded id is then refused.
+        pass
     return registry.resolver(base_uri=base), spec
+
+
+def _id_of(spec: Specification, schema: Any) -> str | None:
+    """The schema's own ``$id`` (``id`` in draft 4), or None when it has none or a malformed one."""
+    try:
+        found = spec.id_of(schema)
+    except (AttributeError, TypeError):  # e.g. ``"id": {...}``: a property definition misplaced by its author
+        return None
+    return found if isinstance(found, str) else None
 
 
 def enter(schema: Any, resolver: Resolver, spec: Specification) -> Resolver:
     """The resolver to use inside ``schema`` (changes only when it declares its own ``$id``)."""
-    if isinstance(schema, dict) and spec.id_of(schema):
+    if isinstance(schema, dict) and _id_of(spec, schema):
         return resolver.in_subresource(spec.create_resource(schema))
     return resolver
 
