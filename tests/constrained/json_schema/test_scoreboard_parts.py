@@ -46,6 +46,15 @@ def test_wrong_verdicts_on_authoritative_labels_are_counted(instances: list, fie
     assert r.examples  # the failing text is kept for the report
 
 
+def test_pretty_text_indented_past_the_whitespace_bound_is_not_a_walk_failure() -> None:
+    deep: object = 1
+    for _ in range(12):  # indent=2 at depth 12 needs 24 spaces; the flexible policy admits 20
+        deep = [deep]
+    r = check_case(case([(deep, True)], schema={}), BYTE_VOCAB, byte_tokens, 600)
+    assert (r.valid_accepted, r.walk_failed, r.valid_rejected) == (1, 0, 0) and r.fully_right
+    assert len(r.mask_seconds) == 25 + 1  # only the compact text was walked
+
+
 def test_label_the_python_validator_disputes_is_not_an_error() -> None:
     r = check_case(case([(5, False)], authoritative=False), None, None, 600)
     assert (r.disputed, r.invalid_accepted) == (1, 0) and r.fully_right
