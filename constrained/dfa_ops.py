@@ -61,7 +61,12 @@ def _product(a: ByteDFA, b: ByteDFA, difference: bool, max_states: int, deadline
         rows.append(row)
         i += 1
     table = np.array(rows, dtype=np.int32).reshape(len(rows), len(ca))
-    table, acc, start = minimize(table, np.array(accepting, dtype=bool), deadline)
+    return _from_table(table, np.array(accepting, dtype=bool), byte_class, deadline)
+
+
+def _from_table(table: np.ndarray, accepting: np.ndarray, byte_class: np.ndarray, deadline: float) -> ByteDFA:
+    """Minimize ``table`` (dead 0, start 1; columns indexed by ``byte_class[byte]``) into a ``ByteDFA``."""
+    table, acc, start = minimize(table, accepting, deadline)
     by_byte = table[:, np.asarray(byte_class).reshape(-1)]
     first, inverse = unique_columns(by_byte)
     rank = np.empty(len(first), dtype=np.int64)
@@ -143,3 +148,23 @@ def byte_edges(dfa: object) -> tuple[list[list[tuple[int, int, int]]], list[bool
         _edges_cache.clear()
     _edges_cache[id(dfa)] = (dfa, edges, accepting, renum[dfa.start])
     return edges, accepting, renum[dfa.start]
+
+
+def shortest_matches(
+    node: Node, max_states: int = DEFAULT_MAX_STATES, max_seconds: float = DEFAULT_MAX_SECONDS
+) -> Node:
+    """A node for the texts ``node`` matches that have no proper prefix it also matches.
+
+    This is what a lexer that stops at the shortest match produces (Lark's, for a pattern whose repetitions are
+    all lazy, such as ``".*?"``): the automaton simply ends at its first accepting state.
+
+    Raises:
+        BudgetExceeded: the automaton needs too many states or too much time.
+    """
+    deadline = time.monotonic() + max_seconds
+    dfa = ByteDFA.from_node(node, max_states=max_states, max_seconds=max_seconds)
+    if dfa.start == DEAD:
+        return NOTHING
+    table = np.array(dfa.table, dtype=np.int32)
+    table[np.asarray(dfa.accepting)] = DEAD  # a match ends at its first accepting state
+    return _embed(_from_table(table, np.array(dfa.accepting), np.asarray(dfa.classes), deadline), max_states, deadline)

@@ -14,6 +14,7 @@ in well under a second.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from constrained.errors import BudgetExceeded
 from constrained.regex_ast import (
@@ -32,6 +33,28 @@ MAX_NESTING = 200  # groups deeper than this would overflow Python's recursion i
 _FLAGS_RE = re.compile(r"([a-zA-Z]*)(?:-([a-zA-Z]*))?([:)])")
 
 ANY_STAR = Repeat(ANY_CHAR, 0, None)
+
+
+@dataclass(frozen=True)
+class PatternFacts:
+    """What a parsed pattern used, for front ends whose matching semantics go beyond the language.
+
+    Attributes:
+        lazy: a lazy quantifier (``*?``, ``+?``, ``??``, ``{m,n}?``).
+        greedy_variable: a greedy quantifier whose count may vary.
+        alternation: a ``|``.
+    """
+
+    lazy: bool
+    greedy_variable: bool
+    alternation: bool
+
+
+def parse_regex_facts(text: str) -> tuple[Node, PatternFacts]:
+    """``parse_regex(text)`` (full match) plus the ``PatternFacts`` of the pattern."""
+    parser = _Parser(text, False)
+    node = parser.parse()
+    return node, PatternFacts(parser.lazy, parser.greedy_variable, parser.alternation_seen)
 
 
 def parse_regex(text: str, *, search: bool = False) -> Node:
@@ -57,6 +80,10 @@ def parse_regex(text: str, *, search: bool = False) -> Node:
 class _Parser(RegexLexer):
     """Recursive descent over alternation / sequence / quantified atom / group."""
 
+    lazy = False
+    greedy_variable = False
+    alternation_seen = False
+
     # --- structure -------------------------------------------------------------------------------------------
 
     def parse(self) -> Node:
@@ -71,12 +98,14 @@ class _Parser(RegexLexer):
             if self.s[self.i] == ")":
                 raise self.bad("unbalanced ')'")
             self.i += 1  # '|'
+            self.alternation_seen = True
         return _alt(branches)
 
     def alternation(self) -> Node:
         branches = [self.sequence()[0]]
         while self.i < self.n and self.s[self.i] == "|":
             self.i += 1
+            self.alternation_seen = True
             branches.append(self.sequence()[0])
         return _alt(branches)
 
@@ -147,11 +176,14 @@ class _Parser(RegexLexer):
             lo, hi = bounds
         else:
             return item
-        if self.i < self.n:
-            if s[self.i] == "?":
-                self.i += 1  # lazy: same language under full match
-            elif s[self.i] == "+":
-                raise self.refuse("possessive quantifier", "possessive quantifiers change the language", self.i)
+        lazy = self.i < self.n and s[self.i] == "?"
+        if lazy:
+            self.i += 1  # lazy: same language under full match (see ``PatternFacts`` for lexers)
+            self.lazy = True
+        elif self.i < self.n and s[self.i] == "+":
+            raise self.refuse("possessive quantifier", "possessive quantifiers change the language", self.i)
+        if not lazy and hi != lo:
+            self.greedy_variable = True
         if self.i < self.n and (s[self.i] in "*+?" or (s[self.i] == "{" and self.peek_braces())):
             raise self.bad("multiple repeat")
         if hi is not None and hi < lo:

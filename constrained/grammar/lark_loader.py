@@ -18,11 +18,12 @@ import os
 import re
 from typing import Any
 
+from constrained.dfa_ops import shortest_matches
 from constrained.errors import InvalidConstraint, UnsupportedFeature
 from constrained.grammar.ir import Grammar
 from constrained.grammar.lark_regex import case_fold, python_class_escapes
 from constrained.regex_ast import Node, literal
-from constrained.regex_parser import parse_regex
+from constrained.regex_parser import PatternFacts, parse_regex_facts
 
 COMMON_LARK = r"""
 DIGIT: "0".."9"
@@ -151,6 +152,23 @@ def _refuse_extensions(text: str) -> None:
             raise UnsupportedFeature(name, f"line {line}", "only plain Lark syntax is supported")
 
 
+def _lazy_terminal(name: str, node: Node, facts: PatternFacts) -> Node:
+    """A terminal with lazy quantifiers, as Lark's lexer matches it: up to its shortest match.
+
+    Lark lexes with Python's ``re.match``, so a lazy repetition stops as early as the rest of the pattern allows:
+    ``".*?"`` never spans a second quote, although the pattern's language holds ``"a"b"``. When every repetition
+    is lazy and there is no alternation, that match is the shortest one; other mixes would need Python's
+    backtracking order, so they are refused.
+    """
+    if facts.greedy_variable or facts.alternation:
+        raise UnsupportedFeature(
+            "lazy quantifier", f"terminal {name}",
+            "Lark's lexer ends a lazy match as early as the rest of the pattern allows; enforced only when every "
+            "repetition of the terminal is lazy and it has no alternation",
+        )
+    return shortest_matches(node)
+
+
 def _pattern_node(name: str, pattern: Any) -> Node:
     """One Lark ``PatternStr``/``PatternRE`` as a regex node (flags ``i`` and ``s`` supported)."""
     flags = set(pattern.flags)
@@ -166,9 +184,12 @@ def _pattern_node(name: str, pattern: Any) -> Node:
         if "s" in flags:
             src = f"(?s:{src})"
         try:
-            node = parse_regex(src)
+            node, facts = parse_regex_facts(src)
         except UnsupportedFeature as e:
             raise UnsupportedFeature(e.keyword, f"terminal {name}", e.reason or str(e)) from None
         except InvalidConstraint as e:
             raise InvalidConstraint(f"terminal {name}: {e}", name) from None
+        if "i" in flags:
+            node = case_fold(node)
+        return _lazy_terminal(name, node, facts) if facts.lazy else node
     return case_fold(node) if "i" in flags else node

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from constrained.byte_dfa import ByteDFA
-from constrained.dfa_ops import difference, intersection, is_empty
+from constrained.dfa_ops import difference, intersection, is_empty, shortest_matches
 from constrained.regex_ast import NOTHING, literal, seq
 from constrained.regex_parser import parse_regex
 
@@ -33,3 +33,13 @@ def test_empty_results():
     assert intersection(parse_regex("a+"), parse_regex("b+")) == NOTHING
     assert is_empty(difference(parse_regex("a{2}"), parse_regex("a*")))
     assert not is_empty(difference(parse_regex("a*"), parse_regex("a{2}")))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(PATTERNS), st.lists(words, min_size=1, max_size=8))
+def test_shortest_matches_are_the_words_without_a_matching_proper_prefix(p, texts):
+    dfa = ByteDFA.from_node(seq(literal("<"), shortest_matches(parse_regex(p)), literal(">")))
+    rp = re.compile(p, re.DOTALL)
+    for t in texts:
+        expected = rp.fullmatch(t) is not None and not any(rp.fullmatch(t[:i]) for i in range(len(t)))
+        assert dfa.accepts(f"<{t}>".encode()) == expected, (p, t)
