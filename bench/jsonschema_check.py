@@ -2,9 +2,10 @@
 
 A valid instance counts as accepted only when ``accepts`` takes its compact text AND a walk over the real
 tokenizer's ids of that text (and of the pretty-printed text of the first valid instance whose indentation the
-whitespace policy admits) finds every token in the mask, advances on it, and ends with EOS allowed. An invalid instance must be rejected by ``accepts``.
-Where a corpus label disagrees with our verdict and the Python ``jsonschema`` validator agrees with us, the
-instance is counted as "disputed" (MaskBench labels were generated; the test suite's are authoritative).
+whitespace policy admits) finds every token in the mask, advances on it, and ends with EOS allowed. An invalid
+instance must be rejected by ``accepts``. Where a corpus label disagrees with our verdict and the Python
+``jsonschema`` validator agrees with us, the instance is counted as "disputed" (MaskBench labels were generated; the
+test suite's are authoritative).
 """
 
 from __future__ import annotations
