@@ -16,6 +16,7 @@ from constrained.dfa_ops import difference
 from constrained.errors import BudgetExceeded, UnsupportedFeature
 from constrained.regex_ast import NOTHING, Node, alt, literal
 
+from .annotations import may_evaluate, restricting, unmodelled_sources
 from .arrays import array_node
 from .conditional import split_conditional
 from .dependencies import KEYWORDS as DEPENDENCY_KEYWORDS
@@ -30,7 +31,7 @@ from .rules import ANY_RULE, rule_ref
 from .scalars import number_node, string_node
 from .values import any_value, any_value_body, number_spellings, value_node
 
-_OLD_DRAFTS = ("draft3", "draft4", "draft6", "draft7")
+_OLD_DRAFTS = ("draft-03", "draft-04", "draft-06", "draft-07")  # as the meta-schema URIs spell them
 # Bound on subschema visits: recursive refs unrolled max_ref_depth times can still multiply (several
 # self-references per level), so lowering stops with BudgetExceeded instead of running away.
 MAX_SCHEMA_VISITS = 20_000
@@ -219,6 +220,9 @@ class Lowerer:
         return rule_ref(name)
 
     def _lower_object(self, schema: dict, ptr: str, res: Any) -> Node:
+        for keyword, reason in unmodelled_sources(schema):
+            self.refuse(keyword, f"{ptr}/{keyword}", reason)
+            schema = {k: v for k, v in schema.items() if k != keyword}  # lenient: drop it (reported)
         if "if" in schema and ("then" in schema or "else" in schema):
             try:
                 return self.lower(split_conditional(schema, ptr), ptr, res)
@@ -308,6 +312,8 @@ class Lowerer:
             separated = self._separated(branches, siblings, ptr, res)
             if separated is not None:
                 return separated
+        if key == "anyOf" and len(branches) > 1:
+            siblings = self._anyof_annotations(branches, siblings, ptr, res)
         nodes = []
         for i, branch in enumerate(branches):
             bptr = f"{ptr}/{key}/{i}"
@@ -315,6 +321,28 @@ class Lowerer:
             sub = {**siblings, "allOf": [branch]} if has_constraints(siblings) else branch
             nodes.append(self.lower(sub, bptr, res))
         return alt(*nodes) if nodes else NOTHING
+
+    def _anyof_annotations(self, branches: list[Any], siblings: dict, ptr: str, res: Any) -> dict:
+        """``siblings``, after refusing ``unevaluated*`` there that every matching branch would feed.
+
+        An instance valid against two branches has the evaluations of both; a union of branches lowered one by
+        one only models one of them, unless no two branches can match together.
+        """
+        keywords = [k for k in restricting(siblings) if any(may_evaluate(b, k) for b in branches)]
+        if not keywords:
+            return siblings
+        expanded = [self.expand(b, f"{ptr}/anyOf/{i}", enter(b, res, self.spec))[:2] for i, b in enumerate(branches)]
+        allowed = types_of(siblings)
+        if all(
+            self._pair_disjoint(*expanded[i], *expanded[j], 1, allowed)
+            for i in range(len(expanded))
+            for j in range(i + 1, len(expanded))
+        ):
+            return siblings
+        for keyword in keywords:
+            reason = "next to anyOf branches that may match together, whose evaluations all count"
+            self.refuse(keyword, f"{ptr}/{keyword}", reason)
+        return {k: v for k, v in siblings.items() if k not in keywords}
 
     def _finite_values(self, branches: list[Any], ptr: str, res: Any) -> list[Any] | None:
         """All values listed by the branches when every branch is a const/enum, else None."""

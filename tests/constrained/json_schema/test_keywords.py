@@ -186,6 +186,24 @@ TABLE = [
         ["{}", '{"a":1,"b":2}', '{"c":1,"d":2}'],
         ['{"a":1}', '{"c":1}'],
     ),
+    (  # draft 7 and older: keywords next to $ref are ignored
+        {"$schema": "http://json-schema.org/draft-07/schema#", "definitions": {"r": {"type": "array"}},
+         "properties": {"foo": {"$ref": "#/definitions/r", "maxItems": 2}}},
+        ['{"foo":[]}', '{"foo":[1,2,3]}'],
+        ['{"foo":"x"}'],
+    ),
+    (  # 2019-09 and later: they apply
+        {"$defs": {"r": {"type": "array"}}, "properties": {"foo": {"$ref": "#/$defs/r", "maxItems": 2}}},
+        ['{"foo":[]}', '{"foo":[1,2]}'],
+        ['{"foo":[1,2,3]}', '{"foo":"x"}'],
+    ),
+    (  # anyOf branches that cannot match together: unevaluatedProperties sees the one that matched
+        {"type": "object", "anyOf": [{"properties": {"k": {"const": 1}, "b": {}}, "required": ["k"]},
+                                     {"properties": {"k": {"const": 2}, "c": {}}, "required": ["k"]}],
+         "unevaluatedProperties": False},
+        ['{"k":1,"b":0}', '{"k":2,"c":0}', '{"k":1}'],
+        ['{"k":1,"c":0}', '{"k":2,"b":0}', '{"k":3}'],
+    ),
     (True, ["1", "[]", '{"a":1}'], ["", "nul", '{"a":[1]}']),
     (False, [], ["1", "null", "{}"]),
     ({"title": "x", "description": "annotations only", "examples": [1]}, ["1", '"s"'], ["nope"]),
@@ -237,6 +255,19 @@ def test_flexible_whitespace_is_bounded():
             "/$defs/a/uniqueItems",
         ),
         ({"allOf": [{"oneOf": [{"type": "string"}]}, {"oneOf": [{"type": "integer"}]}]}, "allOf", "/allOf/1"),
+        # unevaluated* fed by evaluations the lowering does not model (valid instances would be rejected)
+        (
+            {"properties": {"a": {}}, "anyOf": [{"properties": {"b": {}}}, {"properties": {"c": {}}}],
+             "unevaluatedProperties": False},
+            "unevaluatedProperties",
+            "/unevaluatedProperties",
+        ),
+        ({"if": {"properties": {"a": {}}}, "unevaluatedProperties": False}, "unevaluatedProperties",
+         "/unevaluatedProperties"),
+        ({"if": {"prefixItems": [{"const": 1}]}, "then": True, "unevaluatedItems": False}, "unevaluatedItems",
+         "/unevaluatedItems"),
+        ({"dependentSchemas": {"a": {"properties": {"b": {}}}}, "unevaluatedProperties": False},
+         "unevaluatedProperties", "/unevaluatedProperties"),
     ],
 )
 def test_refusals_name_keyword_and_pointer(schema, keyword, pointer):
