@@ -212,13 +212,11 @@ def compile_json_schema(
 
     def build() -> CompiledConstraint:
         from constrained.json_schema import lower_json_schema
+        from constrained.json_schema.compile import compile_lowered
 
+        # A DFA when regular and small enough; else (recursion, unbounded nesting, size) a grammar, exact either way.
         lowered = lower_json_schema(schema_obj, whitespace=whitespace, lenient=lenient)
-        if getattr(lowered, "rules", None):  # recursion or unbounded nesting: compiled as a grammar, exact
-            from constrained.json_schema.compile import compile_lowered
-
-            return compile_lowered(lowered, vocab, max_states, max_seconds)  # type: ignore[return-value]
-        return _compile_node("json_schema", lowered.node, vocab, max_states, max_seconds, lowered.weakened)
+        return compile_lowered(lowered, vocab, max_states, max_seconds)  # type: ignore[return-value]
 
     key = _key("json_schema", spec, (whitespace, lenient, max_states, max_seconds), vocab)
     return _cached(key, build)

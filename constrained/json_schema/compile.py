@@ -1,8 +1,9 @@
 """A lowered schema -> a compiled constraint: a byte DFA when regular, else an Earley grammar over regex terminals.
 
 Both results have the same interface (``accepts``, ``matcher()``, ``weakened``, ``describe()``), so callers never
-need to know which one they got. The grammar is used only when the lowering needed rules (recursive ``$ref`` or
-unbounded "any value"), which keeps the exact language without a depth bound.
+need to know which one they got. The grammar is used when the lowering needed rules (recursive ``$ref`` or
+unbounded "any value"), which keeps the exact language without a depth bound, and for schemas too big to be one
+automaton (``split.py``: their shared parts become rules).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from constrained.vocab import Vocabulary
 
 from . import LoweredSchema
 from .rules import to_grammar
+from .split import split_large
 
 
 class CompiledSchemaGrammar(CompiledGrammar):
@@ -57,13 +59,14 @@ def compile_lowered(
     Raises:
         BudgetExceeded: an automaton (or a grammar terminal) too large or too slow to build.
     """
-    if lowered.regular:
+    node, rules = split_large(lowered.node, lowered.rules)  # big schemas: shared parts become rules
+    if not rules:
         from constrained.byte_dfa import ByteDFA
 
-        dfa = ByteDFA.from_node(lowered.node, max_states=max_states, max_seconds=max_seconds)
+        dfa = ByteDFA.from_node(node, max_states=max_states, max_seconds=max_seconds)
         return CompiledConstraint("json_schema", dfa, vocab, lowered.weakened)
     try:
-        grammar = normalize(to_grammar(lowered.node, lowered.rules))
+        grammar = normalize(to_grammar(node, rules))
     except InvalidConstraint:  # the language is empty (e.g. a required property that must recurse forever)
         from constrained.byte_dfa import ByteDFA
 

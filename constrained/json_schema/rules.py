@@ -125,6 +125,10 @@ class _Builder:
             self._seq_of[id(node)] = tuple(out)
             self._keep.append(node)
             return tuple(out)
+        if isinstance(node, Repeat):
+            hit = self._seq_of.get(id(node))  # a shared repetition: its mandatory copies too, not just its rule
+            if hit is not None:
+                return hit
         name = self._rule_of.get(id(node))
         if name is not None:
             return (name,)
@@ -145,7 +149,10 @@ class _Builder:
                 self.rules[opt] = [(), (*body, *tail)]
                 tail = (opt,)
             self.rules[name] = [tail]
-        return (*(body * node.min), name)
+        copies = (*(body * node.min), name)
+        self._seq_of[id(node)] = copies
+        self._keep.append(node)
+        return copies
 
 
 def to_grammar(root: Node, bodies: dict[str, Node]) -> Grammar:
