@@ -85,7 +85,9 @@ def _compile_from_args(args: argparse.Namespace) -> Any:
         return constrained.compile_choice(args.choice, None)
     if args.schema is not None:
         text = Path(args.schema).read_text(encoding="utf-8")
-        return constrained.compile_json_schema(text, None, whitespace=args.whitespace, lenient=args.lenient)
+        return constrained.compile_json_schema(
+            text, None, whitespace=args.whitespace, lenient=args.lenient, property_order=args.property_order
+        )
     syntax = args.syntax or ("gbnf" if args.grammar.endswith(".gbnf") else "lark")
     text = Path(args.grammar).read_text(encoding="utf-8")
     return constrained.compile_grammar(text, None, syntax=syntax)
@@ -151,6 +153,12 @@ def build_parser() -> argparse.ArgumentParser:
     comp.add_argument("--syntax", choices=["lark", "gbnf"], help="grammar syntax (default: from the extension)")
     comp.add_argument("--whitespace", default="flexible", choices=["flexible", "compact"])
     comp.add_argument("--lenient", action="store_true", help="weaken unsupported keywords and report them")
+    comp.add_argument(
+        "--property-order",
+        choices=["schema", "any"],
+        default="schema",
+        help="JSON Schema: declared properties in schema order (default) or in any order",
+    )
     comp.add_argument("--check", action="append", default=[], metavar="TEXT", help="test TEXT (repeatable)")
     comp.set_defaults(func=cmd_compile)
 

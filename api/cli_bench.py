@@ -44,6 +44,12 @@ def add_jsonschema_arguments(parser: argparse.ArgumentParser) -> None:
                         help="worker processes (default: one per CPU)")
     parser.add_argument("--timeout", type=float, default=60.0, metavar="S", help="per-schema time limit, seconds")
     parser.add_argument("--seed", type=int, default=20250101, help="sampling seed for --per-split")
+    parser.add_argument(
+        "--property-order",
+        choices=["schema", "any"],
+        default="schema",
+        help="compile with declared properties in schema order (default) or in any order",
+    )
     parser.add_argument("--json", metavar="FILE", help="also write the full report as JSON")
     parser.add_argument("--profile", choices=["full", "ratchet"], help="a fixed configuration (overrides the above)")
     parser.add_argument("--update-baseline", action="store_true", help="store this --profile run as the baseline")

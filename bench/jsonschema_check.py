@@ -110,6 +110,7 @@ def check_case(
     vocab: constrained.Vocabulary | None,
     encode: Callable[[str], list[int]] | None,
     timeout_s: float,
+    property_order: str = "schema",
 ) -> SchemaResult:
     """Compile ``case.schema`` and judge every instance; never raises (timeouts and crashes are recorded).
 
@@ -118,6 +119,7 @@ def check_case(
         vocab: the vocabulary for token walks, or None for byte-level checks only.
         encode: the tokenizer matching ``vocab``.
         timeout_s: wall-clock limit for the whole schema (compile and checks).
+        property_order: passed to ``compile_json_schema``.
     """
     result = SchemaResult(case.split, case.case_id)
 
@@ -128,7 +130,7 @@ def check_case(
     previous = signal.signal(signal.SIGALRM, on_alarm)
     signal.setitimer(signal.ITIMER_REAL, timeout_s)
     try:
-        _check(case, vocab, encode, result)
+        _check(case, vocab, encode, result, property_order)
     except SchemaTimeout:
         result.status, result.reason = "timeout", f"timeout:{timeout_s:g}s"
     except Exception as exc:  # a crash is a bug to report, not a reason to lose the run
@@ -142,11 +144,15 @@ def check_case(
 
 
 def _check(
-    case: SchemaCase, vocab: constrained.Vocabulary | None, encode: Callable[[str], list[int]] | None, r: SchemaResult
+    case: SchemaCase,
+    vocab: constrained.Vocabulary | None,
+    encode: Callable[[str], list[int]] | None,
+    r: SchemaResult,
+    property_order: str,
 ) -> None:
     t0 = time.perf_counter()
     try:
-        compiled = constrained.compile_json_schema(case.schema, vocab)
+        compiled = constrained.compile_json_schema(case.schema, vocab, property_order=property_order)
     except constrained.ConstraintError as exc:
         r.status, r.reason = "refused", refusal_reason(exc)
         return

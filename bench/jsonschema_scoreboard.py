@@ -47,6 +47,7 @@ class Profile:
     timeout_s: float = 60.0
     max_schema_chars: int | None = None
     pin_fast: int | None = None  # on --update-baseline: pin this many quick schemas per split (see update_baseline)
+    property_order: str = "schema"  # compile_json_schema's option: "schema" or "any"
 
 
 # The ratchet must be fast and must not depend on machine load (the compiler has a time budget), so its baseline
@@ -76,9 +77,9 @@ def _init_worker(vocab_name: str | None) -> None:
     constrained.compile_json_schema({"type": "object", "properties": {"a": {}, "b": {"type": "string"}}}, vocab)
 
 
-def _run_one(case: SchemaCase, timeout_s: float) -> SchemaResult:
+def _run_one(case: SchemaCase, timeout_s: float, property_order: str) -> SchemaResult:
     vocab, encode = _worker_vocab if _worker_vocab is not None else (None, None)
-    return check_case(case, vocab, encode, timeout_s)
+    return check_case(case, vocab, encode, timeout_s, property_order)
 
 
 def collect_cases(
@@ -108,19 +109,19 @@ def collect_cases(
 
 def run_cases(
     cases: list[SchemaCase], vocab_name: str | None, jobs: int, timeout_s: float,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None, property_order: str = "schema",
 ) -> list[SchemaResult]:
     """Check every case (in ``jobs`` worker processes; in this process when ``jobs`` is 1), in input order."""
     if jobs <= 1:
         _init_worker(vocab_name)
         out = []
         for i, case in enumerate(cases):
-            out.append(_run_one(case, timeout_s))
+            out.append(_run_one(case, timeout_s, property_order))
             if progress:
                 progress(i + 1, len(cases))
         return out
     with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(vocab_name,)) as pool:
-        futures = [pool.submit(_run_one, case, timeout_s) for case in cases]
+        futures = [pool.submit(_run_one, case, timeout_s, property_order) for case in cases]
         results = []
         for i, fut in enumerate(futures):
             results.append(fut.result())
@@ -160,7 +161,7 @@ def run(
             print(f"  {done}/{total} schemas", file=sys.stderr, flush=True)
 
     t0 = time.perf_counter()
-    results = run_cases(cases, vocab_name, jobs, p.timeout_s, None if quiet else progress)
+    results = run_cases(cases, vocab_name, jobs, p.timeout_s, None if quiet else progress, p.property_order)
     failures = [
         f"{r.split}/{r.case_id}: {r.status} {r.reason} {' | '.join(r.examples)}".strip()
         for r in results
@@ -222,7 +223,7 @@ def update_baseline(profile: str, report: dict[str, Any], path: Path = BASELINE)
 def run_from_args(args: argparse.Namespace) -> int:
     """Run with parsed flags, print the table; returns 0, or 1 when an invalid instance was accepted."""
     vocab = None if args.vocab == "none" else args.vocab
-    prof = Profile(per_split=args.per_split, seed=args.seed, timeout_s=args.timeout)
+    prof = Profile(per_split=args.per_split, seed=args.seed, timeout_s=args.timeout, property_order=args.property_order)
     if args.profile:
         prof = PROFILES[args.profile]
     elif args.update_baseline:

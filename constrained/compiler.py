@@ -180,6 +180,7 @@ def compile_json_schema(
     whitespace: str = "flexible",
     lenient: bool = False,
     *,
+    property_order: str = "schema",
     max_states: int = DEFAULT_MAX_STATES,
     max_seconds: float = DEFAULT_MAX_SECONDS,
 ) -> CompiledConstraint:
@@ -190,6 +191,9 @@ def compile_json_schema(
         vocab: the vocabulary, or None.
         whitespace: whitespace policy passed to the lowering (``"flexible"``, ``"compact"``, ...).
         lenient: weaken unsupported keywords instead of refusing; see ``CompiledConstraint.weakened``.
+        property_order: ``"schema"`` (default: declared properties in the schema's order, the order models are
+            asked to write) or ``"any"`` (every order a validator accepts; objects with more than 8 declared
+            properties or with min/maxProperties keep schema order, listed in ``describe()["bounded"]``).
         max_states: DFA state budget.
         max_seconds: compile time budget.
 
@@ -204,7 +208,8 @@ def compile_json_schema(
         except ValueError as e:
             raise InvalidConstraint(f"schema is not valid JSON: {e}") from None
     try:
-        spec = json.dumps(schema, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        # Key order is kept: property order is part of the language.
+        spec = json.dumps(schema, separators=(",", ":"), ensure_ascii=False)
     except (TypeError, ValueError) as e:
         raise InvalidConstraint(f"schema is not JSON-serializable: {e}") from None
 
@@ -215,10 +220,10 @@ def compile_json_schema(
         from constrained.json_schema.compile import compile_lowered
 
         # A DFA when regular and small enough; else (recursion, unbounded nesting, size) a grammar, exact either way.
-        lowered = lower_json_schema(schema_obj, whitespace=whitespace, lenient=lenient)
+        lowered = lower_json_schema(schema_obj, whitespace=whitespace, lenient=lenient, property_order=property_order)
         return compile_lowered(lowered, vocab, max_states, max_seconds)  # type: ignore[return-value]
 
-    key = _key("json_schema", spec, (whitespace, lenient, max_states, max_seconds), vocab)
+    key = _key("json_schema", spec, (whitespace, lenient, property_order, max_states, max_seconds), vocab)
     return _cached(key, build)
 
 

@@ -7,7 +7,8 @@ Entry point::
     lowered.weakened  # what lenient mode dropped instead of refusing
 
 Soundness: every text the node matches parses to an instance valid against the schema. Stricter-than-schema
-choices, all documented in their modules: properties in schema order with extras last; ``integer`` written
+choices, all documented in their modules: properties in schema order with extras last (unless
+``property_order="any"``); ``integer`` written
 without fraction/exponent; bounded ``number`` written without exponent; ``-0`` never produced; whitespace
 bounded (see ``whitespace.py``); format patterns are subsets of their RFCs (``formats.py``).
 Recursion is exact by default: a recursive ``$ref`` and "any value" become grammar rules (``rules``, compiled
@@ -33,6 +34,8 @@ from constrained.regex_ast import Node
 from .lower import Lowerer
 from .rules import used_rules
 from .whitespace import whitespace_node
+
+PROPERTY_ORDERS = ("schema", "any")
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,7 @@ def lower_json_schema(
     max_ref_depth: int = 3,
     extra_properties: bool = True,
     exact_recursion: bool = True,
+    property_order: str = "schema",
 ) -> LoweredSchema:
     """Lower a JSON Schema to a regex AST over the JSON texts it accepts.
 
@@ -81,6 +85,9 @@ def lower_json_schema(
             (stricter, smaller automata).
         exact_recursion: recursive ``$ref`` and "any value" become grammar rules (``rules``, no depth bound);
             when False they are unrolled to ``max_ref_depth`` / ``any_depth`` and the result is always regular.
+        property_order: ``"schema"`` (declared properties in the schema's order, extras after them) or
+            ``"any"`` (any order, extras anywhere; objects with more than 8 declared properties or with
+            min/maxProperties keep schema order and are listed in ``bounded``).
 
     Raises:
         InvalidConstraint: the schema is not JSON or fails its meta-schema.
@@ -100,8 +107,18 @@ def lower_json_schema(
     except jsonschema.SchemaError as exc:
         where = "/" + "/".join(str(p) for p in exc.absolute_path) if exc.absolute_path else ""
         raise InvalidConstraint(f"schema fails its meta-schema: {exc.message}", where) from exc
+    if property_order not in PROPERTY_ORDERS:
+        raise InvalidConstraint(f"property_order must be one of {', '.join(PROPERTY_ORDERS)}, not {property_order!r}")
     lw = Lowerer(
-        schema, cls, whitespace_node(whitespace), lenient, any_depth, max_ref_depth, extra_properties, exact_recursion
+        schema,
+        cls,
+        whitespace_node(whitespace),
+        lenient,
+        any_depth,
+        max_ref_depth,
+        extra_properties,
+        exact_recursion,
+        property_order,
     )
     node = lw.lower(schema, "", lw.resolver)
     rules = used_rules(node, lw.rules)

@@ -51,8 +51,10 @@ class Lowerer:
         max_ref_depth: int,
         extra_properties: bool,
         exact_recursion: bool = True,
+        property_order: str = "schema",
     ) -> None:
         self.ws = ws
+        self.property_order = property_order
         self.exact_recursion = exact_recursion
         # Grammar rules for recursion (exact mode): rule name -> body node, ref key -> rule name.
         self.rules: dict[str, Node] = {}
@@ -206,6 +208,14 @@ class Lowerer:
             for k in keys:
                 self.active[k] -= 1
 
+    def new_rule(self, body: Node) -> Node:
+        """A reference to a new grammar rule deriving ``body``."""
+        name = f"r{len(self.rules)}"
+        while name in self.rules:
+            name += "_"
+        self.rules[name] = body
+        return rule_ref(name)
+
     def _rule(self, key: int, schema: dict, ptr: str, res: Any) -> Node:
         """A reference to the grammar rule for a recursive target (its body lowered once, on first use)."""
         name = self._rule_names.get(key)
@@ -292,7 +302,7 @@ class Lowerer:
                         if self.valid(json.loads(text), schema, res):
                             nodes.append(literal(text))
                 elif self.valid(value, schema, res):
-                    nodes.append(value_node(value, self.ws))
+                    nodes.append(value_node(value, self.ws, self.property_order == "any"))
             except Exception as exc:  # noqa: BLE001 - any validator failure means we cannot decide exactly
                 raise UnsupportedFeature(keyword, ptr, f"cannot check listed values against the schema: {exc}") from exc
         return alt(*nodes) if nodes else NOTHING

@@ -1,5 +1,7 @@
 """Objects: declared properties in schema order, then (when allowed) extra properties.
 
+With ``property_order="any"`` the members may come in any order instead (``property_order.py``).
+
 Language, with ``P_i = key_i ws ":" ws value_i ws`` and separators ``"," ws``::
 
     "{" ws  [P_a ("," ws P_b)* ...]  ("," ws EXTRA)*  "}"
@@ -23,6 +25,7 @@ from constrained.errors import UnsupportedFeature
 from constrained.regex_ast import EMPTY, NOTHING, Node, alt, chars, optional, repeat, seq
 
 from .property_count import counted_body
+from .property_order import any_order_body
 from .rules import is_regular
 from .scalars import parse_key_pattern
 from .strings import encode_pattern, exact_string, node_matches, quoted, string_not_in
@@ -81,7 +84,13 @@ def object_node(lw: Lowerer, schema: dict, ptr: str, res: Any) -> Node:
     extra = _extra_members(lw, schema, names, member, ptr, res)
     sep = seq(chars(","), ws)
     lo, hi = int(schema.get("minProperties", 0)), schema.get("maxProperties")
-    if lo > 0 or hi is not None:
+    counted = lo > 0 or hi is not None
+    if lw.property_order == "any" and len(entries) + (extra != NOTHING) > 1:
+        body_any = None if counted else any_order_body(entries, extra, sep, lw.new_rule)
+        if body_any is not None:
+            return seq(chars("{"), ws, body_any, chars("}"))
+        lw.bounds_hit.append(f"{ptr}/properties")  # kept in schema order: stricter, and reported
+    if counted:
         try:
             body = counted_body(entries, extra, sep, lo, None if hi is None else int(hi), ptr)
         except UnsupportedFeature as exc:

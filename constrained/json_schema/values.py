@@ -9,6 +9,7 @@ from typing import Any
 from constrained.regex_ast import NOTHING, Node, alt, chars, literal, optional, repeat, seq
 
 from .numbers import NUMBER
+from .property_order import MAX_ANY_ORDER, members_in_any_order
 from .strings import exact_string, quoted, string_body
 
 ANY_STRING = quoted(string_body())
@@ -49,10 +50,11 @@ def number_spellings(value: int | float) -> list[str]:
     return [t for t in dict.fromkeys(out) if t != "-0" and t != "-0.0"] or ["0"]
 
 
-def value_node(value: Any, ws: Node) -> Node:
+def value_node(value: Any, ws: Node, any_order: bool = False) -> Node:
     """Every text (whitespace per ``ws``, object keys in the given order) that parses to ``value``.
 
-    Numbers are spelled only as ``json.dumps`` writes them (the caller adds validated twins at top level).
+    Numbers are spelled only as ``json.dumps`` writes them (the caller adds validated twins at top level). With
+    ``any_order``, objects of up to ``MAX_ANY_ORDER`` keys may list them in any order (larger ones keep theirs).
     """
     if value is None:
         return literal("null")
@@ -66,11 +68,13 @@ def value_node(value: Any, ws: Node) -> Node:
         return exact_string(value)
     comma = seq(chars(","), ws)
     if isinstance(value, list):
-        items = [seq(value_node(v, ws), ws) for v in value]
+        items = [seq(value_node(v, ws, any_order), ws) for v in value]
         inner = [items[0]] + [seq(comma, i) for i in items[1:]] if items else []
         return seq(chars("["), ws, *inner, chars("]"))
     if isinstance(value, dict):
-        pairs = [seq(exact_string(k), ws, chars(":"), ws, value_node(v, ws), ws) for k, v in value.items()]
+        pairs = [seq(exact_string(k), ws, chars(":"), ws, value_node(v, ws, any_order), ws) for k, v in value.items()]
+        if any_order and 1 < len(pairs) <= MAX_ANY_ORDER:
+            return seq(chars("{"), ws, members_in_any_order([(p, True) for p in pairs], NOTHING, comma), chars("}"))
         inner = [pairs[0]] + [seq(comma, p) for p in pairs[1:]] if pairs else []
         return seq(chars("{"), ws, *inner, chars("}"))
     return NOTHING

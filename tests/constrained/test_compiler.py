@@ -77,7 +77,7 @@ def test_grammar_front_door(byte_vocab: constrained.Vocabulary) -> None:
 
 def test_json_schema_hands_off(monkeypatch: pytest.MonkeyPatch, byte_vocab: constrained.Vocabulary) -> None:
     """Our side of the contract, with a stand-in ``lower_json_schema`` (the lowering is tested on its own)."""
-    calls: list[tuple[object, str, bool]] = []
+    calls: list[tuple[object, str, bool, str]] = []
 
     class Lowered:
         node = literal('{"a":1}')
@@ -85,8 +85,10 @@ def test_json_schema_hands_off(monkeypatch: pytest.MonkeyPatch, byte_vocab: cons
         weakened = ["minContains"]
         bounded: list[str] = []
 
-    def fake(schema: object, *, whitespace: str = "flexible", lenient: bool = False) -> Lowered:
-        calls.append((schema, whitespace, lenient))
+    def fake(
+        schema: object, *, whitespace: str = "flexible", lenient: bool = False, property_order: str = "schema"
+    ) -> Lowered:
+        calls.append((schema, whitespace, lenient, property_order))
         return Lowered()
 
     import constrained.json_schema
@@ -95,9 +97,11 @@ def test_json_schema_hands_off(monkeypatch: pytest.MonkeyPatch, byte_vocab: cons
     constrained.clear_cache()
     c = constrained.compile_json_schema('{"type": "object", "b": 1}', byte_vocab, whitespace="compact", lenient=True)
     assert c.accepts('{"a":1}') and c.weakened == ["minContains"] and c.kind == "json_schema"
-    assert calls == [({"type": "object", "b": 1}, "compact", True)]
-    again = constrained.compile_json_schema({"b": 1, "type": "object"}, byte_vocab, whitespace="compact", lenient=True)
-    assert again is c and len(calls) == 1  # canonical (sorted-key) spec text hits the cache
+    assert calls == [({"type": "object", "b": 1}, "compact", True, "schema")]
+    again = constrained.compile_json_schema({"type": "object", "b": 1}, byte_vocab, whitespace="compact", lenient=True)
+    assert again is c and len(calls) == 1  # the same spec hits the cache
+    reordered = constrained.compile_json_schema({"b": 1, "type": "object"}, byte_vocab, "compact", lenient=True)
+    assert reordered is not c and len(calls) == 2  # key order is part of the spec (it orders properties)
     with pytest.raises(constrained.InvalidConstraint):
         constrained.compile_json_schema("{not json", byte_vocab)
     constrained.clear_cache()
