@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from constrained.byte_dfa import DEAD
+from constrained.mask_row import write_mask_row
 from constrained.token_index import TokenIndex
 
 _ENDED = -1  # stack marker: EOS was taken
@@ -66,29 +67,9 @@ class Matcher:
                 with at least ``num_words`` entries; bit ``t & 31`` of ``words[t >> 5]`` allows token ``t``.
                 Words past ``num_words`` are zeroed. After EOS every bit is zero.
         """
-        n = self._index.num_words
-        if len(words) < n:
-            raise ValueError(f"mask row has {len(words)} words, needs {n}")
         s = self._stack[-1]
-        src = self._index.entry(s).words if s != _ENDED else np.zeros(n, dtype=np.int32)
-        if isinstance(words, np.ndarray):
-            words[:n] = src
-            words[n:] = 0
-            return
-        if hasattr(words, "copy_") and hasattr(words, "new_tensor"):
-            # torch: write through a numpy view when the tensor lives in CPU memory, else one host->device copy.
-            try:
-                view = words.numpy()
-            except (RuntimeError, TypeError):
-                view = None
-            if view is not None:
-                view[:n] = src
-                view[n:] = 0
-                return
-            words[:n].copy_(words.new_tensor(src))
-            words[n:].fill_(0)
-            return
-        raise TypeError(f"fill_bitmask needs a numpy array or a torch tensor, got {type(words).__name__}")
+        n = self._index.num_words
+        write_mask_row(words, self._index.entry(s).words if s != _ENDED else np.zeros(n, dtype=np.int32))
 
     def forced_tokens(self, limit: int = 64) -> list[int]:
         """Tokens that are the only choice, in order, from the current state (for jump-forward); may be empty."""

@@ -12,6 +12,7 @@ import numpy as np
 
 from constrained.grammar.earley import GrammarParserState
 from constrained.grammar.masks import GrammarMaskIndex
+from constrained.mask_row import write_mask_row
 
 _ENDED = None  # stack marker: EOS was taken
 
@@ -64,27 +65,7 @@ class GrammarMatcher:
 
     def fill_bitmask(self, words: Any) -> None:
         """Write the next-token mask into ``words`` (numpy int32 array or torch tensor; extra words zeroed)."""
-        n = self.num_words
-        if len(words) < n:
-            raise ValueError(f"mask row has {len(words)} words, needs {n}")
-        src = self.mask()
-        if isinstance(words, np.ndarray):
-            words[:n] = src
-            words[n:] = 0
-            return
-        if hasattr(words, "copy_") and hasattr(words, "new_tensor"):
-            try:
-                view = words.numpy()
-            except (RuntimeError, TypeError):
-                view = None
-            if view is not None:
-                view[:n] = src
-                view[n:] = 0
-                return
-            words[:n].copy_(words.new_tensor(src))
-            words[n:].fill_(0)
-            return
-        raise TypeError(f"fill_bitmask needs a numpy array or a torch tensor, got {type(words).__name__}")
+        write_mask_row(words, self.mask())
 
     def forced_tokens(self, limit: int = 64) -> list[int]:
         """Tokens that are the only choice, in order, from the current state (for jump-forward); may be empty."""
