@@ -86,7 +86,8 @@ def object_node(lw: Lowerer, schema: dict, ptr: str, res: Any) -> Node:
     lo, hi = int(schema.get("minProperties", 0)), schema.get("maxProperties")
     counted = lo > 0 or hi is not None
     if lw.property_order == "any" and len(entries) + (extra != NOTHING) > 1:
-        body_any = None if counted else any_order_body(entries, extra, sep, lw.new_rule)
+        make_rule = lw.new_rule if lw.exact_recursion else None  # exact_recursion=False promises a regular result
+        body_any = None if counted else any_order_body(entries, extra, sep, make_rule)
         if body_any is not None:
             return seq(chars("{"), ws, body_any, chars("}"))
         lw.bounds_hit.append(f"{ptr}/properties")  # kept in schema order: stricter, and reported

@@ -32,7 +32,7 @@ _DFA_SECONDS = 2.0
 
 
 def any_order_body(
-    entries: list[tuple[Node, bool]], extra: Node, sep: Node, make_rule: Callable[[Node], Node]
+    entries: list[tuple[Node, bool]], extra: Node, sep: Node, make_rule: Callable[[Node], Node] | None
 ) -> Node | None:
     """The members between the braces in any order, or None when that is too large to build.
 
@@ -40,7 +40,8 @@ def any_order_body(
         entries: ``(member node, required)`` per declared property.
         extra: the members under undeclared keys (``NOTHING`` when none are allowed).
         sep: the separator between members (a comma and whitespace).
-        make_rule: turns a body into a reference to a new grammar rule (used when members hold rules).
+        make_rule: turns a body into a reference to a new grammar rule (used when members hold rules or there
+            are many of them); None when the result must stay regular (then None is returned instead).
     """
     if len(entries) > MAX_ANY_ORDER:
         return None
@@ -51,6 +52,8 @@ def any_order_body(
             return intersection(body, max_states=_DFA_STATES, max_seconds=_DFA_SECONDS)
         except BudgetExceeded:
             pass
+    if make_rule is None:
+        return None
     return members_in_any_order(entries, extra, sep, make_rule)
 
 

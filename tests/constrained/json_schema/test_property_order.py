@@ -132,3 +132,13 @@ def test_const_and_enum_objects_take_any_key_order() -> None:
     assert c.accepts('{"b": [{"d": 3, "c": 2}], "a": 1}') and c.accepts('{"a":1,"b":[{"c":2,"d":3}]}')
     assert not c.accepts('{"b": [{"d": 3, "c": 2}], "a": 1, "a": 1}') and not c.accepts('{"a": 1}')
     assert not constrained.compile_json_schema(schema, None).accepts('{"b": [{"d": 3, "c": 2}], "a": 1}')
+
+
+def test_without_exact_recursion_the_result_stays_regular() -> None:
+    n = property_order.MAX_DFA_ANY_ORDER + 1  # would need grammar rules
+    schema = {"type": "object", "properties": {f"p{i}": {"type": "integer"} for i in range(n)}}
+    lowered = lower_json_schema(schema, property_order="any", exact_recursion=False)
+    assert lowered.regular and lowered.bounded == ["/properties"]
+    small = {"type": "object", "properties": {"a": {"type": "integer"}, "b": {}}}
+    lowered = lower_json_schema(small, property_order="any", exact_recursion=False)
+    assert lowered.regular and lowered.bounded == []
