@@ -106,10 +106,10 @@ class _Builder:
             if node == NOTHING:
                 return ("NOTHING",)
             return self.terminal(node)
+        hit = self._seq_of.get(id(node))  # a shared sequence or repetition: built once, mandatory copies included
+        if hit is not None:
+            return hit
         if isinstance(node, Seq):
-            hit = self._seq_of.get(id(node))
-            if hit is not None:
-                return hit
             out: list[str] = []
             run: list[Node] = []  # consecutive plain items share one terminal
             for item in node.items:
@@ -125,10 +125,6 @@ class _Builder:
             self._seq_of[id(node)] = tuple(out)
             self._keep.append(node)
             return tuple(out)
-        if isinstance(node, Repeat):
-            hit = self._seq_of.get(id(node))  # a shared repetition: its mandatory copies too, not just its rule
-            if hit is not None:
-                return hit
         name = self._rule_of.get(id(node))
         if name is not None:
             return (name,)
