@@ -35,14 +35,23 @@ class CompiledConstraint:
         dfa: the minimal ``ByteDFA``.
         vocab: the ``Vocabulary`` or None (tokenizer-free: only ``accepts`` works).
         weakened: what a lenient JSON Schema compile weakened (empty when exact).
+        bounded: JSON pointers where a JSON Schema compile applies a stated bound, stricter than the schema.
     """
 
-    def __init__(self, kind: str, dfa: ByteDFA, vocab: Vocabulary | None, weakened: list[Any] | None = None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        dfa: ByteDFA,
+        vocab: Vocabulary | None,
+        weakened: list[Any] | None = None,
+        bounded: list[str] | None = None,
+    ) -> None:
         """Wrap a DFA (use the ``compile_*`` functions)."""
         self.kind = kind
         self.dfa = dfa
         self.vocab = vocab
         self.weakened: list[Any] = list(weakened or [])
+        self.bounded: list[str] = list(bounded or [])
         self._index: TokenIndex | None = None
         self._lock = threading.Lock()
 
@@ -73,8 +82,9 @@ class CompiledConstraint:
         """What this constraint enforces, as a JSON-ready summary (used by ``constrained compile``)."""
         return {
             "kind": self.kind,
-            "exact": not self.weakened,
+            "exact": not self.weakened and not self.bounded,
             "weakened": [dict(vars(w)) if hasattr(w, "__dict__") else str(w) for w in self.weakened],
+            "bounded": list(self.bounded),
             "dfa_states": self.dfa.num_states,
             "vocabulary": None if self.vocab is None else self.vocab.size,
         }

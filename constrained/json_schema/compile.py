@@ -64,13 +64,13 @@ def compile_lowered(
         from constrained.byte_dfa import ByteDFA
 
         dfa = ByteDFA.from_node(node, max_states=max_states, max_seconds=max_seconds)
-        return CompiledConstraint("json_schema", dfa, vocab, lowered.weakened)
+        return CompiledConstraint("json_schema", dfa, vocab, lowered.weakened, lowered.bounded)
     try:
         grammar = normalize(to_grammar(node, rules))
     except InvalidConstraint:  # the language is empty (e.g. a required property that must recurse forever)
         from constrained.byte_dfa import ByteDFA
 
-        return CompiledConstraint("json_schema", ByteDFA.from_node(NOTHING), vocab, lowered.weakened)
+        return CompiledConstraint("json_schema", ByteDFA.from_node(NOTHING), vocab, lowered.weakened, lowered.bounded)
     cfg = CompiledCFG(grammar, max_terminal_states=max_states, max_seconds=max_seconds)
     compiled = CompiledSchemaGrammar(cfg, vocab, lowered.weakened, lowered.bounded)
     if vocab is not None:

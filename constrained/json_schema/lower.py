@@ -26,10 +26,11 @@ from .negation import NEGATABLE_TYPES, apply_not, not_required
 from .objects import object_node
 from .one_of import separate_branches
 from .policy import POLICY, STRUCTURAL, refusals
+from .property_order import MAX_ANY_ORDER
 from .refs import document_resolver, enter, resolve
 from .rules import ANY_RULE, rule_ref
 from .scalars import number_node, string_node
-from .values import any_value, any_value_body, number_spellings, value_node
+from .values import any_value, any_value_body, number_spellings, value_node, widest_object
 
 _OLD_DRAFTS = ("draft-03", "draft-04", "draft-06", "draft-07")  # as the meta-schema URIs spell them
 # Bound on subschema visits: recursive refs unrolled max_ref_depth times can still multiply (several
@@ -54,7 +55,7 @@ class Lowerer:
         property_order: str = "schema",
     ) -> None:
         self.ws = ws
-        self.property_order = property_order
+        self.any_order = property_order == "any"
         self.exact_recursion = exact_recursion
         # Grammar rules for recursion (exact mode): rule name -> body node, ref key -> rule name.
         self.rules: dict[str, Node] = {}
@@ -208,6 +209,12 @@ class Lowerer:
             for k in keys:
                 self.active[k] -= 1
 
+    def value_text(self, value: Any, ptr: str) -> Node:
+        """Every text of the JSON ``value`` (objects in any key order when asked and small enough, else reported)."""
+        if self.any_order and widest_object(value) > MAX_ANY_ORDER:
+            self.bounds_hit.append(ptr)  # an object literal too wide for any order keeps its own: stricter, reported
+        return value_node(value, self.ws, self.any_order)
+
     def new_rule(self, body: Node) -> Node:
         """A reference to a new grammar rule deriving ``body``."""
         name = f"r{len(self.rules)}"
@@ -302,7 +309,7 @@ class Lowerer:
                         if self.valid(json.loads(text), schema, res):
                             nodes.append(literal(text))
                 elif self.valid(value, schema, res):
-                    nodes.append(value_node(value, self.ws, self.property_order == "any"))
+                    nodes.append(self.value_text(value, ptr))
             except Exception as exc:  # noqa: BLE001 - any validator failure means we cannot decide exactly
                 raise UnsupportedFeature(keyword, ptr, f"cannot check listed values against the schema: {exc}") from exc
         return alt(*nodes) if nodes else NOTHING

@@ -85,7 +85,7 @@ def object_node(lw: Lowerer, schema: dict, ptr: str, res: Any) -> Node:
     sep = seq(chars(","), ws)
     lo, hi = int(schema.get("minProperties", 0)), schema.get("maxProperties")
     counted = lo > 0 or hi is not None
-    if lw.property_order == "any" and len(entries) + (extra != NOTHING) > 1:
+    if lw.any_order and len(entries) + (extra != NOTHING) > 1:
         make_rule = lw.new_rule if lw.exact_recursion else None  # exact_recursion=False promises a regular result
         body_any = None if counted else any_order_body(entries, extra, sep, make_rule)
         if body_any is not None:

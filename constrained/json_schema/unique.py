@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from constrained.regex_ast import EMPTY, NOTHING, Node, alt, chars, literal, seq
 
-from .values import number_spellings, value_node
+from .values import number_spellings
 
 if TYPE_CHECKING:
     from .lower import Lowerer
@@ -52,7 +52,7 @@ def unique_node(lw: Lowerer, schema: dict, ptr: str, res: Any) -> Node | None:
             spelled = [literal(t) for t in number_spellings(value) if lw.valid(json.loads(t), items, res)]
             values.append((value, alt(*spelled) if spelled else NOTHING))
         else:
-            values.append((value, value_node(value, lw.ws, lw.property_order == "any")))
+            values.append((value, lw.value_text(value, f"{ptr}/uniqueItems")))
     if len(values) > MAX_DOMAIN:
         lw.refuse("uniqueItems", f"{ptr}/uniqueItems", f"item domain larger than {MAX_DOMAIN} values")
         return None

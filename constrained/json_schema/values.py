@@ -50,6 +50,15 @@ def number_spellings(value: int | float) -> list[str]:
     return [t for t in dict.fromkeys(out) if t != "-0" and t != "-0.0"] or ["0"]
 
 
+def widest_object(value: Any) -> int:
+    """The most keys of any object inside the JSON ``value`` (0 when it holds none)."""
+    if isinstance(value, dict):
+        return max([len(value), *(widest_object(v) for v in value.values())])
+    if isinstance(value, list):
+        return max([0, *(widest_object(v) for v in value)])
+    return 0
+
+
 def value_node(value: Any, ws: Node, any_order: bool = False) -> Node:
     """Every text (whitespace per ``ws``, object keys in the given order) that parses to ``value``.
 

@@ -142,3 +142,13 @@ def test_without_exact_recursion_the_result_stays_regular() -> None:
     small = {"type": "object", "properties": {"a": {"type": "integer"}, "b": {}}}
     lowered = lower_json_schema(small, property_order="any", exact_recursion=False)
     assert lowered.regular and lowered.bounded == []
+
+
+def test_a_const_object_too_wide_for_any_order_keeps_its_order_and_says_so() -> None:
+    wide = {f"k{i}": i for i in range(property_order.MAX_ANY_ORDER + 1)}
+    lowered = lower_json_schema({"properties": {"x": {"const": wide}}}, property_order="any")
+    assert lowered.bounded == ["/properties/x"]
+    c = constrained.compile_json_schema({"const": [wide]}, None, property_order="any")
+    assert c.describe()["bounded"] == [""] and c.accepts(json.dumps([wide]))
+    assert not c.accepts(json.dumps([dict(reversed(list(wide.items())))]))
+    assert lower_json_schema({"const": {"a": 1, "b": 2}}, property_order="any").bounded == []
