@@ -86,7 +86,12 @@ def _compile_from_args(args: argparse.Namespace) -> Any:
     if args.schema is not None:
         text = Path(args.schema).read_text(encoding="utf-8")
         return constrained.compile_json_schema(
-            text, None, whitespace=args.whitespace, lenient=args.lenient, property_order=args.property_order
+            text,
+            None,
+            whitespace=args.whitespace,
+            lenient=args.lenient,
+            property_order=args.property_order,
+            formats=args.formats,
         )
     syntax = args.syntax or ("gbnf" if args.grammar.endswith(".gbnf") else "lark")
     text = Path(args.grammar).read_text(encoding="utf-8")
@@ -158,6 +163,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["schema", "any"],
         default="schema",
         help="JSON Schema: declared properties in schema order (default) or in any order",
+    )
+    comp.add_argument(
+        "--formats",
+        choices=["assert", "annotation"],
+        default="assert",
+        help="JSON Schema: check 'format' (default) or treat it as an annotation (2020-12's default vocabulary)",
     )
     comp.add_argument("--check", action="append", default=[], metavar="TEXT", help="test TEXT (repeatable)")
     comp.set_defaults(func=cmd_compile)

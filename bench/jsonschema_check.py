@@ -152,7 +152,9 @@ def _check(
 ) -> None:
     t0 = time.perf_counter()
     try:
-        compiled = constrained.compile_json_schema(case.schema, vocab, property_order=property_order)
+        compiled = constrained.compile_json_schema(
+            case.schema, vocab, property_order=property_order, formats=case.formats
+        )
     except constrained.ConstraintError as exc:
         r.status, r.reason = "refused", refusal_reason(exc)
         return

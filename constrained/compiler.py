@@ -36,6 +36,8 @@ class CompiledConstraint:
         vocab: the ``Vocabulary`` or None (tokenizer-free: only ``accepts`` works).
         weakened: what a lenient JSON Schema compile weakened (empty when exact).
         bounded: JSON pointers where a JSON Schema compile applies a stated bound, stricter than the schema.
+        ignored: JSON Schema keywords that carry no check (unknown ``format`` names, or every ``format`` with
+            ``formats="annotation"``): annotations, reported so that nothing is dropped silently.
     """
 
     def __init__(
@@ -45,6 +47,7 @@ class CompiledConstraint:
         vocab: Vocabulary | None,
         weakened: list[Any] | None = None,
         bounded: list[str] | None = None,
+        ignored: list[Any] | None = None,
     ) -> None:
         """Wrap a DFA (use the ``compile_*`` functions)."""
         self.kind = kind
@@ -52,6 +55,7 @@ class CompiledConstraint:
         self.vocab = vocab
         self.weakened: list[Any] = list(weakened or [])
         self.bounded: list[str] = list(bounded or [])
+        self.ignored: list[Any] = list(ignored or [])
         self._index: TokenIndex | None = None
         self._lock = threading.Lock()
 
@@ -85,6 +89,7 @@ class CompiledConstraint:
             "exact": not self.weakened and not self.bounded,
             "weakened": [dict(vars(w)) if hasattr(w, "__dict__") else str(w) for w in self.weakened],
             "bounded": list(self.bounded),
+            "ignored": [dict(vars(note)) for note in self.ignored],
             "dfa_states": self.dfa.num_states,
             "vocabulary": None if self.vocab is None else self.vocab.size,
         }
@@ -191,6 +196,7 @@ def compile_json_schema(
     lenient: bool = False,
     *,
     property_order: str = "schema",
+    formats: str = "assert",
     max_states: int = DEFAULT_MAX_STATES,
     max_seconds: float = DEFAULT_MAX_SECONDS,
 ) -> CompiledConstraint:
@@ -204,6 +210,9 @@ def compile_json_schema(
         property_order: ``"schema"`` (default: declared properties in the schema's order, the order models are
             asked to write) or ``"any"`` (every order a validator accepts; objects with more than 8 declared
             properties or with min/maxProperties keep schema order, listed in ``describe()["bounded"]``).
+        formats: ``"assert"`` (default: known formats are checked) or ``"annotation"`` (JSON Schema 2020-12's
+            default vocabulary: no format is checked). Format names neither JSON Schema nor OpenAPI defines are
+            annotations either way. Unchecked formats are listed in ``describe()["ignored"]``.
         max_states: DFA state budget.
         max_seconds: compile time budget.
 
@@ -230,10 +239,12 @@ def compile_json_schema(
         from constrained.json_schema.compile import compile_lowered
 
         # A DFA when regular and small enough; else (recursion, unbounded nesting, size) a grammar, exact either way.
-        lowered = lower_json_schema(schema_obj, whitespace=whitespace, lenient=lenient, property_order=property_order)
+        lowered = lower_json_schema(
+            schema_obj, whitespace=whitespace, lenient=lenient, property_order=property_order, formats=formats
+        )
         return compile_lowered(lowered, vocab, max_states, max_seconds)  # type: ignore[return-value]
 
-    key = _key("json_schema", spec, (whitespace, lenient, property_order, max_states, max_seconds), vocab)
+    key = _key("json_schema", spec, (whitespace, lenient, property_order, formats, max_states, max_seconds), vocab)
     return _cached(key, build)
 
 

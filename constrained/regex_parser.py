@@ -3,7 +3,8 @@ r"""Regex text -> ``regex_ast`` nodes, for the syntax people write in JSON Schem
 Supported: literals and escapes, classes with ranges, ``.``, ``\d \w \s`` (ECMA-262 meanings: ASCII digits and
 word characters, the ECMA whitespace set) and their negations, ``\p{..}``/``\P{..}`` general categories, groups
 (plain, non-capturing, named), alternation, greedy and lazy quantifiers (same language under full match), and
-``^``/``$`` at the edges of the pattern or of top-level alternatives. Everything else that a regex engine might
+``^``/``$``: anywhere in a JSON Schema ``pattern`` (search semantics, ``regex_anchors``), at the edges of the
+pattern or of top-level alternatives in the full-match dialect. Everything else that a regex engine might
 accept but a DFA cannot express exactly (backreferences, lookaround, word boundaries, possessive quantifiers,
 inline flags other than ``s``/``m``/``U``) is refused with ``UnsupportedFeature`` naming the feature and the offset.
 
@@ -17,6 +18,7 @@ import re
 from dataclasses import dataclass
 
 from constrained.errors import BudgetExceeded
+from constrained.regex_anchors import Variant, concat, is_anchored, optional, searched, unanchored
 from constrained.regex_ast import (
     ANY_CHAR,
     EMPTY,
@@ -87,32 +89,30 @@ class _Parser(RegexLexer):
     # --- structure -------------------------------------------------------------------------------------------
 
     def parse(self) -> Node:
-        branches: list[Node] = []
+        variants: list[Variant] = []
         while True:
-            node, anchored_start, anchored_end = self.sequence()
-            if self.search:
-                node = _seq(([] if anchored_start else [ANY_STAR]) + [node] + ([] if anchored_end else [ANY_STAR]))
-            branches.append(node)
+            variants += self.sequence()
             if self.i >= self.n:
                 break
             if self.s[self.i] == ")":
                 raise self.bad("unbalanced ')'")
             self.i += 1  # '|'
             self.alternation_seen = True
-        return _alt(branches)
+        if self.search:
+            return _alt([_seq(items) for items in searched(variants, ANY_STAR)])
+        return _alt([_seq(items) for items, _, _ in variants])
 
-    def alternation(self) -> Node:
-        branches = [self.sequence()[0]]
+    def alternation(self) -> list[Variant]:
+        variants = self.sequence()
         while self.i < self.n and self.s[self.i] == "|":
             self.i += 1
             self.alternation_seen = True
-            branches.append(self.sequence()[0])
-        return _alt(branches)
+            variants += self.sequence()
+        return variants
 
-    def sequence(self) -> tuple[Node, bool, bool]:
-        """Items up to ``|``, ``)`` or the end; reports ``^``/``$`` anchors at its edges (top level only)."""
-        items: list[Node] = []
-        anchored_start = anchored_end = False
+    def sequence(self) -> list[Variant]:
+        """Items up to ``|``, ``)`` or the end, as anchor variants (``regex_anchors``; one when unanchored)."""
+        acc: list[Variant] = [([], False, False)]
         s = self.s
         while self.i < self.n:
             c = s[self.i]
@@ -120,22 +120,48 @@ class _Parser(RegexLexer):
                 break
             start = self.i
             anchor = self.anchor()
-            if anchor == "^":
-                if self.depth or items:
-                    raise self.refuse("anchor", "'^' is only supported at the start of the pattern", start)
-                anchored_start = True
+            if anchor is not None:
+                if not self.search:
+                    self.check_full_match_anchor(anchor, acc, start)
+                acc = concat(acc, [([], anchor == "^", anchor == "$")], start)
                 continue
-            if anchor == "$":
-                if self.depth or (self.i < self.n and s[self.i] not in "|$" and not s.startswith("\\Z", self.i)):
-                    raise self.refuse("anchor", "'$' is only supported at the end of the pattern", start)
-                anchored_end = True
+            if c == "(":
+                piece = self.group()
+                if is_anchored(piece):
+                    acc = concat(acc, self.quantified_anchored(piece, start), start)
+                    continue
+                node = self.quantified(_alt([_seq(items) for items, _, _ in piece]), start)
+            else:
+                node = self.quantified(self.atom(), start)
+            if node == EMPTY:  # e.g. "(?s)" or a comment
                 continue
-            if anchored_end:
-                raise self.refuse("anchor", "'$' is only supported at the end of the pattern", start)
-            node = self.quantified(self.atom(), start)
-            if node != EMPTY:  # e.g. "(?m)" or a comment: keeps "^" at the start of the sequence
-                items.append(node)
-        return _seq(items), anchored_start, anchored_end
+            if len(acc) == 1 and not acc[0][2]:
+                acc[0][0].append(node)  # the common case: no anchors so far
+            else:
+                acc = concat(acc, unanchored(node), start)
+        return acc
+
+    def check_full_match_anchor(self, anchor: str, acc: list[Variant], start: int) -> None:
+        """Refuse an anchor away from the pattern's edges (full-match dialect only).
+
+        Python's ``$`` also matches before a final newline, and ``(?m)`` moves both: inner anchors are not exact.
+        """
+        if anchor == "^" and (self.depth or any(items for items, _, _ in acc)):
+            raise self.refuse("anchor", "'^' is only supported at the start of the pattern", start)
+        s, i = self.s, self.i
+        if anchor == "$" and (self.depth or (i < self.n and s[i] not in "|$" and not s.startswith("\\Z", i))):
+            raise self.refuse("anchor", "'$' is only supported at the end of the pattern", start)
+
+    def quantified_anchored(self, piece: list[Variant], start: int) -> list[Variant]:
+        """An anchored group with its quantifier: ``?`` and ``{0,1}`` keep it exact, repeating it is refused."""
+        bounds = self.quantifier(start)
+        if bounds is None or bounds == (1, 1):
+            return piece
+        if bounds == (0, 1):
+            return optional(piece)
+        if bounds == (0, 0):
+            return [([], False, False)]
+        raise self.refuse("anchor", "an anchor inside a repeated group", start)
 
     def anchor(self) -> str | None:
         s, i = self.s, self.i
@@ -156,9 +182,14 @@ class _Parser(RegexLexer):
         return self.i < self.n and self.s[self.i] in "*+?"
 
     def quantified(self, item: Node, start: int) -> Node:
+        bounds = self.quantifier(start)
+        return item if bounds is None else repeat(item, *bounds)
+
+    def quantifier(self, start: int) -> tuple[int, int | None] | None:
+        """The quantifier at ``self.i`` as ``(lo, hi)`` (consumed), or None when there is none."""
         s = self.s
         if self.i >= self.n:
-            return item
+            return None
         c = s[self.i]
         if c == "*":
             lo, hi = 0, None
@@ -172,10 +203,10 @@ class _Parser(RegexLexer):
         elif c == "{":
             bounds = self.braces()
             if bounds is None:
-                return item
+                return None
             lo, hi = bounds
         else:
-            return item
+            return None
         lazy = self.i < self.n and s[self.i] == "?"
         if lazy:
             self.i += 1  # lazy: same language under full match (see ``PatternFacts`` for lexers)
@@ -188,7 +219,7 @@ class _Parser(RegexLexer):
             raise self.bad("multiple repeat")
         if hi is not None and hi < lo:
             raise self.bad(f"repeat bounds out of order {{{lo},{hi}}}", start)
-        return repeat(item, lo, hi)
+        return lo, hi
 
     def peek_braces(self) -> bool:
         save = self.i
@@ -220,10 +251,9 @@ class _Parser(RegexLexer):
         return (int(lo_txt) if lo_txt else 0), (int(s[k + 1 : m]) if m > k + 1 else None)
 
     def atom(self) -> Node:
+        """One non-group atom (groups are read by ``sequence``: they may hold anchors)."""
         s = self.s
         c = s[self.i]
-        if c == "(":
-            return self.group()
         if c == "[":
             return self.char_class()
         if c == ".":
@@ -238,7 +268,7 @@ class _Parser(RegexLexer):
         self.i += 1
         return self.char(ord(c))
 
-    def group(self) -> Node:
+    def group(self) -> list[Variant]:
         s, start = self.s, self.i
         saved_dot = self.dot  # flags set inside a group end with it
         self.i += 1
@@ -265,19 +295,19 @@ class _Parser(RegexLexer):
                 if close < 0:
                     raise self.bad("unterminated comment", start)
                 self.i = close + 1
-                return EMPTY
+                return unanchored(EMPTY)
             elif self.flags(start):
-                return EMPTY  # "(?s)" form: applies to the rest of the enclosing group
+                return unanchored(EMPTY)  # "(?s)" form: applies to the rest of the enclosing group
         self.depth += 1
         if self.depth > MAX_NESTING:
             raise BudgetExceeded("max_nesting", f"groups nested deeper than {MAX_NESTING} at offset {start}")
-        node = self.alternation()
+        variants = self.alternation()
         self.dot = saved_dot
         self.depth -= 1
         if self.i >= self.n or s[self.i] != ")":
             raise self.bad("missing ')'", start)
         self.i += 1
-        return node
+        return variants
 
     def flags(self, start: int) -> bool:
         """Inline flags at ``self.i`` (after ``(?``); True for ``(?f)``, False for ``(?f:`` (a group follows).

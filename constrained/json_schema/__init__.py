@@ -36,11 +36,16 @@ from .rules import used_rules
 from .whitespace import whitespace_node
 
 PROPERTY_ORDERS = ("schema", "any")
+FORMAT_MODES = ("assert", "annotation")
 
 
 @dataclass(frozen=True)
 class Weakening:
-    """One constraint that ``lenient=True`` dropped instead of refusing."""
+    """A keyword at a JSON pointer that is not checked, and why.
+
+    Dropped by ``lenient=True`` instead of refused (``weakened``), or carrying no check at all (``ignored``: an
+    unknown ``format`` name is an annotation).
+    """
 
     keyword: str
     pointer: str
@@ -55,6 +60,7 @@ class LoweredSchema:
     weakened: list[Weakening] = field(default_factory=list)
     rules: dict[str, Node] = field(default_factory=dict)
     bounded: list[str] = field(default_factory=list)
+    ignored: list[Weakening] = field(default_factory=list)
 
     @property
     def regular(self) -> bool:
@@ -72,6 +78,7 @@ def lower_json_schema(
     extra_properties: bool = True,
     exact_recursion: bool = True,
     property_order: str = "schema",
+    formats: str = "assert",
 ) -> LoweredSchema:
     """Lower a JSON Schema to a regex AST over the JSON texts it accepts.
 
@@ -88,6 +95,11 @@ def lower_json_schema(
         property_order: ``"schema"`` (declared properties in the schema's order, extras after them) or
             ``"any"`` (any order, extras anywhere; objects with more than 8 declared properties or with
             min/maxProperties keep schema order and are listed in ``bounded``).
+        formats: ``"assert"`` (default: every format ``formats.py`` knows is checked, as the Format-Assertion
+            vocabulary asks; a generator asked for a date-time should write one) or ``"annotation"`` (2020-12's
+            default vocabulary: ``format`` checks nothing; each one is listed in ``ignored``). Either way a
+            ``format`` name that neither JSON Schema nor OpenAPI defines is an annotation (validators ignore
+            it) and is listed in ``ignored``.
 
     Raises:
         InvalidConstraint: the schema is not JSON or fails its meta-schema.
@@ -109,6 +121,8 @@ def lower_json_schema(
         raise InvalidConstraint(f"schema fails its meta-schema: {exc.message}", where) from exc
     if property_order not in PROPERTY_ORDERS:
         raise InvalidConstraint(f"property_order must be one of {', '.join(PROPERTY_ORDERS)}, not {property_order!r}")
+    if formats not in FORMAT_MODES:
+        raise InvalidConstraint(f"formats must be one of {', '.join(FORMAT_MODES)}, not {formats!r}")
     lw = Lowerer(
         schema,
         cls,
@@ -119,11 +133,13 @@ def lower_json_schema(
         extra_properties,
         exact_recursion,
         property_order,
+        formats == "assert",
     )
     node = lw.lower(schema, "", lw.resolver)
     rules = used_rules(node, lw.rules)
     bounded = sorted(set(lw.bounds_hit))
-    return LoweredSchema(node, [Weakening(*w) for w in lw.weakened], rules, bounded)
+    ignored = [Weakening(*w) for w in dict.fromkeys(lw.ignored)]
+    return LoweredSchema(node, [Weakening(*w) for w in lw.weakened], rules, bounded, ignored)
 
 
-__all__ = ["LoweredSchema", "Weakening", "lower_json_schema"]
+__all__ = ["FORMAT_MODES", "PROPERTY_ORDERS", "LoweredSchema", "Weakening", "lower_json_schema"]

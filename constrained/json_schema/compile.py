@@ -8,7 +8,7 @@ automaton (``split.py``: their shared parts become rules).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from constrained.compiler import CompiledConstraint
 from constrained.errors import InvalidConstraint
@@ -22,6 +22,9 @@ from . import LoweredSchema
 from .rules import to_grammar
 from .split import split_large
 
+if TYPE_CHECKING:
+    from constrained.byte_dfa import ByteDFA
+
 
 class CompiledSchemaGrammar(CompiledGrammar):
     """A JSON Schema compiled to a grammar (recursive or unbounded-depth parts), exact at any depth.
@@ -29,15 +32,17 @@ class CompiledSchemaGrammar(CompiledGrammar):
     Attributes:
         weakened: what a lenient compile weakened (empty when exact).
         bounded: JSON pointers where a stated depth bound still applies (recursion through merged schemas).
+        ignored: keywords that carry no check (see ``CompiledConstraint.ignored``).
     """
 
     kind = "json_schema"
 
-    def __init__(self, cfg: CompiledCFG, vocab: Vocabulary | None, weakened: list[Any], bounded: list[str]) -> None:
+    def __init__(self, cfg: CompiledCFG, vocab: Vocabulary | None, lowered: LoweredSchema) -> None:
         """Wrap the compiled grammar of a schema (use ``compile_lowered``)."""
         super().__init__("json_schema", cfg, vocab)
-        self.weakened = list(weakened)  # type: ignore[assignment]
-        self.bounded = list(bounded)
+        self.weakened = list(lowered.weakened)  # type: ignore[assignment]
+        self.bounded = list(lowered.bounded)
+        self.ignored = list(lowered.ignored)
 
     def describe(self) -> dict[str, object]:
         """What this constraint enforces, as a JSON-ready summary."""
@@ -46,6 +51,7 @@ class CompiledSchemaGrammar(CompiledGrammar):
             exact=not self.weakened and not self.bounded,
             weakened=[dict(vars(w)) for w in self.weakened],
             bounded=list(self.bounded),
+            ignored=[dict(vars(note)) for note in self.ignored],
             engine="grammar",
         )
         return out
@@ -64,15 +70,19 @@ def compile_lowered(
         from constrained.byte_dfa import ByteDFA
 
         dfa = ByteDFA.from_node(node, max_states=max_states, max_seconds=max_seconds)
-        return CompiledConstraint("json_schema", dfa, vocab, lowered.weakened, lowered.bounded)
+        return _regular(dfa, vocab, lowered)
     try:
         grammar = normalize(to_grammar(node, rules))
     except InvalidConstraint:  # the language is empty (e.g. a required property that must recurse forever)
         from constrained.byte_dfa import ByteDFA
 
-        return CompiledConstraint("json_schema", ByteDFA.from_node(NOTHING), vocab, lowered.weakened, lowered.bounded)
+        return _regular(ByteDFA.from_node(NOTHING), vocab, lowered)
     cfg = CompiledCFG(grammar, max_terminal_states=max_states, max_seconds=max_seconds)
-    compiled = CompiledSchemaGrammar(cfg, vocab, lowered.weakened, lowered.bounded)
+    compiled = CompiledSchemaGrammar(cfg, vocab, lowered)
     if vocab is not None:
         compiled.index  # noqa: B018 -- build the shared mask index once, at compile time
     return compiled
+
+
+def _regular(dfa: ByteDFA, vocab: Vocabulary | None, lowered: LoweredSchema) -> CompiledConstraint:
+    return CompiledConstraint("json_schema", dfa, vocab, lowered.weakened, lowered.bounded, lowered.ignored)

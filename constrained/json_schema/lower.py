@@ -53,8 +53,12 @@ class Lowerer:
         extra_properties: bool,
         exact_recursion: bool = True,
         property_order: str = "schema",
+        assert_formats: bool = True,
     ) -> None:
         self.ws = ws
+        self.assert_formats = assert_formats
+        # (keyword, pointer, reason) of keywords that check nothing (annotations), reported in describe().
+        self.ignored: list[tuple[str, str, str]] = []
         self.any_order = property_order == "any"
         self.exact_recursion = exact_recursion
         # Grammar rules for recursion (exact mode): rule name -> body node, ref key -> rule name.
@@ -88,8 +92,9 @@ class Lowerer:
         self.weakened.append((keyword, pointer, reason))
 
     def valid(self, instance: Any, schema: Any, res: Any) -> bool:
-        """Whether ``instance`` is valid against ``schema`` (formats asserted), refs resolved from ``res``."""
-        validator = self.validator_cls(schema, format_checker=FormatChecker(), _resolver=res)
+        """Whether ``instance`` is valid against ``schema`` (formats as configured), refs resolved from ``res``."""
+        checker = FormatChecker() if self.assert_formats else None
+        validator = self.validator_cls(schema, format_checker=checker, _resolver=res)
         return bool(validator.is_valid(instance))
 
     # --- expansion of $ref and allOf ----------------------------------------------------------------------
@@ -389,10 +394,13 @@ class Lowerer:
             for j in range(i + 1, len(expanded))
         ):
             return None
-        strengthened = separate_branches(self, expanded, allowed)
-        if strengthened is None or any(_base(sres) != _base(res) for _, sres in expanded):
+        separated = separate_branches(self, expanded, allowed)
+        if separated is None or any(_base(sres) != _base(res) for _, sres in expanded):
             self.refuse("oneOf", f"{ptr}/oneOf", "branches are not provably disjoint (use anyOf if overlap is fine)")
             return None
+        strengthened, stricter = separated
+        if stricter:
+            self.bounds_hit.append(f"{ptr}/oneOf")  # a branch needs a tag or lacks a key: stricter, and reported
         nodes = []
         for i, (branch, (_, sres)) in enumerate(zip(strengthened, expanded, strict=True)):
             sub = {**siblings, "allOf": [branch]} if has_constraints(siblings) else branch
@@ -414,10 +422,16 @@ class Lowerer:
                         return True
         except Exception:  # noqa: BLE001 - undecidable here means "maybe overlapping"
             return False
-        if common != {"object"} or depth == 0 or not isinstance(a, dict) or not isinstance(b, dict):
+        if depth == 0 or not isinstance(a, dict) or not isinstance(b, dict):
+            return False
+        if common == {"array"}:
+            return self._arrays_disjoint(a, ares, b, bres, depth)
+        if common != {"object"}:
             return False
         if any(_forbids(y, n) for x, y in ((a, b), (b, a)) for n in x.get("required", [])):
             return True  # one side requires a key the other side cannot have
+        if _closed_apart(a, b) and max(_count(a, "minProperties"), _count(b, "minProperties")) >= 1:
+            return True  # only {} could be valid against both, and one side needs a key
         pa, pb = a.get("properties", {}), b.get("properties", {})
         required = set(a.get("required", [])) | set(b.get("required", []))
         for name in required & set(pa) & set(pb):
@@ -426,6 +440,31 @@ class Lowerer:
             if self._pair_disjoint(sa, sares, sb, sbres, depth - 1):
                 return True
         return False
+
+
+    def _arrays_disjoint(self, a: dict, ares: Any, b: dict, bres: Any, depth: int) -> bool:
+        """Arrays whose every item must be valid against disjoint ``items`` share only ``[]``."""
+        if max(_count(a, "minItems"), _count(b, "minItems")) < 1:
+            return False
+        if any("prefixItems" in x or not isinstance(x.get("items"), dict | bool) for x in (a, b)):
+            return False
+        ia, ib = a["items"], b["items"]
+        sa, sares, _, _ = self.expand(ia, "", enter(ia, ares, self.spec))
+        sb, sbres, _, _ = self.expand(ib, "", enter(ib, bres, self.spec))
+        return self._pair_disjoint(sa, sares, sb, sbres, depth - 1)
+
+
+def _count(schema: dict, keyword: str) -> int:
+    value = schema.get(keyword, 0)
+    return int(value) if isinstance(value, int | float) else 0
+
+
+def _closed_apart(a: dict, b: dict) -> bool:
+    """Whether no key may appear in instances of both (closed objects whose allowed names do not meet)."""
+    if any(x.get("additionalProperties") is not False or x.get("patternProperties") for x in (a, b)):
+        return False
+    allowed = [{n for n, sub in x.get("properties", {}).items() if sub is not False} for x in (a, b)]
+    return not (allowed[0] & allowed[1])
 
 
 def _forbids(schema: dict, name: str) -> bool:

@@ -8,6 +8,8 @@ Two constructions:
   of such values, ``minLength``, ``maxLength`` and ``pattern``, its lowering is *exactly* its valid texts (no
   stricter-than-schema choice involved), so the null/boolean/string parts of the outer schema are intersected
   with its complement (``dfa_ops.difference``). Other types are untouched: the removed texts have none of them.
+  Without ``type``, a negated schema of only string keywords (``pattern``, lengths) holds for every non-string,
+  so the outer schema keeps only strings.
 
 A third, at the schema level (``not_required``): ``not: {required: [a, b]}`` holds exactly for objects missing
 ``a`` or missing ``b``; it becomes an ``anyOf`` of the outer schema with one of those keys forbidden.
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
 
 _EXACT_KEYS = {"type", "enum", "const", "minLength", "maxLength", "pattern"}
 _EXACT_TYPES = {"null", "boolean", "string"}
+_STRING_KEYS = {"minLength", "maxLength", "pattern"}
 NEGATABLE_TYPES = ("null", "boolean", "string")  # the outer parts a text-level removal applies to
 
 
@@ -61,6 +64,11 @@ def _negate(lw: Lowerer, negated: Any, types: set[str], where: str, res: Any) ->
         return types - negated_types - ({"integer"} if "number" in negated_types else set()), []
     declared = sub.get("type")
     declared_types = {declared} if isinstance(declared, str) else set(declared or ())
+    if keys and keys <= _STRING_KEYS:
+        # Without "type", every non-string is valid against ``sub`` (its keywords apply to strings only), so
+        # ``not sub`` admits strings only, minus those ``sub`` matches.
+        types = types & {"string"}
+        sub, declared_types = {**sub, "type": "string"}, {"string"}
     values = [sub["const"]] if "const" in sub else list(sub.get("enum", []))
     exact = (
         keys <= _EXACT_KEYS
@@ -76,6 +84,28 @@ def _negate(lw: Lowerer, negated: Any, types: set[str], where: str, res: Any) ->
         lw.refuse("not", where, "the negated schema is not regular")
         return types, []
     return types, [node]
+
+
+def exact_string_part(schema: Any) -> dict | None:
+    """``schema`` restricted to strings, when its strings can be negated exactly (else None).
+
+    The criterion of the text-level construction: only ``type``, string ``enum``/``const``, lengths and
+    ``pattern`` (a ``format`` pattern is a subset of its RFC, so its complement would be too large).
+    """
+    if schema is True:
+        return {"type": "string"}
+    if not isinstance(schema, dict) or any(k not in _EXACT_KEYS for k in schema if has_constraints({k: schema[k]})):
+        return None
+    declared = schema.get("type", "string")
+    if "string" not in ([declared] if isinstance(declared, str) else declared):
+        return None
+    out = {k: v for k, v in schema.items() if k in _EXACT_KEYS}
+    out["type"] = "string"
+    for keyword in ("enum", "const"):
+        if keyword in out:
+            values = [out.pop(keyword)] if keyword == "const" else out.pop(keyword)
+            out["enum"] = [v for v in values if isinstance(v, str)]
+    return out
 
 
 def not_required(lw: Lowerer, schema: dict, ptr: str, res: Any) -> dict | bool | None:

@@ -16,14 +16,23 @@ Strengthenings, tried in this order:
    branch being strengthened. Objects without the tag are no longer produced.
 3. **Exclusive keys (stricter).** A key that another branch requires and this one does not declare is
    forbidden here (``{required: [delete]}`` vs ``{required: [insert]}``: the first never has ``insert``).
+4. **Strings apart (exact).** When two branches overlap only on strings and the other one's strings are known
+   exactly (``negation.exact_string_part``: lengths, pattern, string enums), this branch is given
+   ``not: <the other's strings>``: ``oneOf: [{pattern: "^[a-f0-9]+$"}, {pattern: "^[A-F0-9]+$"}]`` keeps the
+   strings of exactly one case.
+5. **Not empty (exact when the empty value is valid against both).** Closed objects whose allowed keys do not
+   meet share only ``{}``, arrays with disjoint ``items`` only ``[]``: this branch then needs one property /
+   item (``{key}`` vs ``{keys}`` with ``additionalProperties: false``; arrays of numbers vs of strings).
 
-Anything else stays "not provably disjoint" and ``oneOf`` is refused, as before.
+Anything else stays "not provably disjoint" and ``oneOf`` is refused, as before. A stricter strengthening is
+reported (the ``oneOf`` pointer is listed in ``bounded``).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .negation import exact_string_part
 from .policy import ANNOTATION, POLICY, STRUCTURAL
 
 if TYPE_CHECKING:
@@ -32,7 +41,9 @@ if TYPE_CHECKING:
 _JSON_TYPES = ("null", "boolean", "object", "array", "string", "number")
 
 
-def separate_branches(lw: Lowerer, expanded: list[tuple[Any, Any]], allowed: frozenset[str]) -> list[Any] | None:
+def separate_branches(
+    lw: Lowerer, expanded: list[tuple[Any, Any]], allowed: frozenset[str]
+) -> tuple[list[Any], bool] | None:
     """Strengthened copies of the branches, each provably disjoint from every other *original* branch, or None.
 
     Disjointness from the original branches (not from their strengthened copies) is what makes the union
@@ -42,20 +53,79 @@ def separate_branches(lw: Lowerer, expanded: list[tuple[Any, Any]], allowed: fro
         lw: the lowerer (its disjointness proof and validator).
         expanded: ``(schema, resolver)`` of every branch after ``Lowerer.expand``.
         allowed: the types the ``oneOf``'s siblings admit.
+
+    Returns:
+        ``(branches, stricter)``: ``stricter`` when a strengthening may drop valid instances.
     """
     out = []
+    stricter = False
     for i, (original, res) in enumerate(expanded):
         branch = _drop_free_types(original, expanded)
         for j, (other, ores) in enumerate(expanded):
             if j == i or lw._pair_disjoint(branch, res, other, ores, 1, allowed):  # noqa: SLF001 - its own proof
                 continue
+            exact = _non_empty(lw, branch, res, other, ores, allowed)
+            if exact is not None:
+                branch = exact
+                continue
             branch = _with_tag(lw, branch, res, other, ores, allowed) or _without_key(
                 lw, branch, res, other, ores, allowed
             )
             if branch is None:
-                return None
+                apart = _strings_apart(lw, expanded, allowed)
+                return None if apart is None else (apart, False)
+            stricter = True
         out.append(branch)
+    return out, stricter
+
+
+def _strings_apart(lw: Lowerer, expanded: list[tuple[Any, Any]], allowed: frozenset[str]) -> list[Any] | None:
+    """Every branch minus the strings valid against the branches it overlaps (strategy 4).
+
+    None when some pair overlaps beyond strings, or on strings not known exactly.
+    """
+    out = []
+    for i, (original, res) in enumerate(expanded):
+        branch = _drop_free_types(original, expanded)
+        removed = []
+        for j, (other, ores) in enumerate(expanded):
+            if j == i or lw._pair_disjoint(branch, res, other, ores, 1, allowed):  # noqa: SLF001
+                continue
+            strings = exact_string_part(other)
+            if strings is None or not lw._pair_disjoint(branch, res, other, ores, 1, allowed - {"string"}):  # noqa: SLF001
+                return None
+            removed.append(strings)
+        out.append(_without_strings(branch, removed) if removed else branch)
     return out
+
+
+def _without_strings(schema: Any, removed: list[dict]) -> Any:
+    """``schema`` also rejecting every string valid against one of ``removed`` (not A and not B = not (A or B))."""
+    if schema is False:
+        return False
+    base = {} if schema is True else schema
+    negated = [base["not"], *removed] if "not" in base else removed
+    return {**base, "not": {"anyOf": negated}}
+
+
+def _non_empty(lw: Lowerer, a: Any, ares: Any, b: Any, bres: Any, allowed: frozenset[str]) -> Any:
+    """``a`` needing one property (or item), when that proves it disjoint from ``b`` (strategy 5).
+
+    Exact: it drops only the empty value (``{}`` or ``[]``), and only when that is valid against ``b`` too,
+    so invalid under ``oneOf``.
+    """
+    if not isinstance(a, dict) or not isinstance(b, dict):
+        return None
+    for keyword, empty in (("minProperties", {}), ("minItems", [])):
+        narrowed = {**a, keyword: max(1, a.get(keyword, 0))}
+        if not lw._pair_disjoint(narrowed, ares, b, bres, 1, allowed):  # noqa: SLF001
+            continue
+        try:
+            if not lw.valid(empty, a, ares) or lw.valid(empty, b, bres):
+                return narrowed
+        except Exception:  # noqa: BLE001 - undecidable here: not shown exact
+            return None
+    return None
 
 
 def _drop_free_types(schema: Any, expanded: list[tuple[Any, Any]]) -> Any:

@@ -11,7 +11,7 @@ from constrained.errors import BudgetExceeded, InvalidConstraint, UnsupportedFea
 from constrained.regex_ast import NOTHING, CharSet, Node, Repeat
 
 from . import numbers
-from .formats import format_node, is_annotation_format
+from .formats import format_node, is_annotation_format, is_defined_format
 from .strings import encode_pattern, length_range, quoted, string_body
 
 if TYPE_CHECKING:
@@ -47,11 +47,7 @@ def string_node(lw: Lowerer, schema: dict, ptr: str) -> Node:
     hi = None if schema.get("maxLength") is None else int(schema["maxLength"])
     content: list[tuple[str, Node]] = []  # (keyword, pattern over decoded characters)
     if "format" in schema:
-        fmt = format_node(schema["format"])
-        if fmt is not None:
-            content.append(("format", fmt))
-        elif not is_annotation_format(schema["format"]):
-            lw.refuse("format", f"{ptr}/format", f"format {schema['format']!r} is not supported")
+        _add_format(lw, schema["format"], f"{ptr}/format", content)
     if "pattern" in schema:
         try:
             content.append(("pattern", _pattern(schema["pattern"], f"{ptr}/pattern")))
@@ -75,6 +71,18 @@ def string_node(lw: Lowerer, schema: dict, ptr: str) -> Node:
         keyword = content[-1][0]
         lw.refuse(keyword, f"{ptr}/{keyword}", f"intersecting format/pattern/length exceeds the budget: {exc}")
         return quoted(parts[0])  # lenient: the first constraint only (the rest is reported as weakened)
+
+
+def _add_format(lw: Lowerer, name: Any, ptr: str, content: list[tuple[str, Node]]) -> None:
+    """Append the pattern of ``format: name`` to ``content``, or record why it checks nothing, or refuse it."""
+    if not is_defined_format(name):
+        lw.ignored.append(("format", ptr, f"{name!r} is not a format JSON Schema or OpenAPI defines: an annotation"))
+    elif not lw.assert_formats:
+        lw.ignored.append(("format", ptr, f"{name!r} is an annotation (formats='annotation')"))
+    elif (node := format_node(name)) is not None:
+        content.append(("format", node))
+    elif not is_annotation_format(name):
+        lw.refuse("format", ptr, f"format {name!r} is not supported")
 
 
 def _tighten(node: Node, lo: int, hi: int | None) -> Node | None:

@@ -167,7 +167,7 @@ def test_grammar_syntax_is_detected() -> None:
 
 
 @pytest.mark.parametrize(("spec", "code", "needle"), [
-    (ConstraintSpec("json_schema", {"type": "string", "format": "no-such-format"}, "guided_json"),
+    (ConstraintSpec("json_schema", {"type": "string", "format": "regex"}, "guided_json"),
      "unsupported_feature", "'format'"),
     (ConstraintSpec("regex", "(a", "guided_regex"), "invalid_constraint", "guided_regex"),
     (ConstraintSpec("regex", r"(a)\1", "guided_regex"), "unsupported_feature", "guided_regex"),

@@ -77,18 +77,24 @@ def test_grammar_front_door(byte_vocab: constrained.Vocabulary) -> None:
 
 def test_json_schema_hands_off(monkeypatch: pytest.MonkeyPatch, byte_vocab: constrained.Vocabulary) -> None:
     """Our side of the contract, with a stand-in ``lower_json_schema`` (the lowering is tested on its own)."""
-    calls: list[tuple[object, str, bool, str]] = []
+    calls: list[tuple[object, str, bool, str, str]] = []
 
     class Lowered:
         node = literal('{"a":1}')
         rules: dict[str, object] = {}
         weakened = ["minContains"]
         bounded: list[str] = []
+        ignored: list[object] = []
 
     def fake(
-        schema: object, *, whitespace: str = "flexible", lenient: bool = False, property_order: str = "schema"
+        schema: object,
+        *,
+        whitespace: str = "flexible",
+        lenient: bool = False,
+        property_order: str = "schema",
+        formats: str = "assert",
     ) -> Lowered:
-        calls.append((schema, whitespace, lenient, property_order))
+        calls.append((schema, whitespace, lenient, property_order, formats))
         return Lowered()
 
     import constrained.json_schema
@@ -97,11 +103,15 @@ def test_json_schema_hands_off(monkeypatch: pytest.MonkeyPatch, byte_vocab: cons
     constrained.clear_cache()
     c = constrained.compile_json_schema('{"type": "object", "b": 1}', byte_vocab, whitespace="compact", lenient=True)
     assert c.accepts('{"a":1}') and c.weakened == ["minContains"] and c.kind == "json_schema"
-    assert calls == [({"type": "object", "b": 1}, "compact", True, "schema")]
+    assert calls == [({"type": "object", "b": 1}, "compact", True, "schema", "assert")]
     again = constrained.compile_json_schema({"type": "object", "b": 1}, byte_vocab, whitespace="compact", lenient=True)
     assert again is c and len(calls) == 1  # the same spec hits the cache
     reordered = constrained.compile_json_schema({"b": 1, "type": "object"}, byte_vocab, "compact", lenient=True)
     assert reordered is not c and len(calls) == 2  # key order is part of the spec (it orders properties)
+    annotated = constrained.compile_json_schema(
+        {"type": "object", "b": 1}, byte_vocab, "compact", lenient=True, formats="annotation"
+    )
+    assert annotated is not c and calls[-1][-1] == "annotation"  # the format mode is part of the key
     with pytest.raises(constrained.InvalidConstraint):
         constrained.compile_json_schema("{not json", byte_vocab)
     constrained.clear_cache()

@@ -6,6 +6,8 @@ import re
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from constrained import BudgetExceeded, InvalidConstraint, UnsupportedFeature, compile_regex
 from constrained.regex_parser import parse_regex
@@ -139,6 +141,32 @@ def test_search_mode(pattern: str, yes: list[str], no: list[str]) -> None:
         assert dfa.accepts(text.encode()), text
     for text in no:
         assert not dfa.accepts(text.encode()), text
+
+
+ANCHORED_PATTERNS = [
+    r"^$|(^(?:\S+\s+){0,3}\S+$)", r"(^[0-9]+\.[0-9]+$)", r"^([^,]|$)", r"(^gs://(.+))|(^ht://(.+))",
+    r"(^Hp_|^In_|_Ar_)", r"(^$)|(^[a-f0-9]{3}$)", r"(^a|b$)c", r"a^b", r"a$b", r"(^a)?b", r"x(^)?y", r"(a|^)b",
+    r"(a$)?$", r"^(\d{2}(-\d)?$)|(^\d{2}T$)", r"((^))a", r"a(($))", r"a*^b",
+    r"(a?)^b$", r"a$(b*)",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(ANCHORED_PATTERNS), st.text(alphabet="ab c,_Hpt0123T-:/.fgsIAr", max_size=9))
+def test_search_mode_anchors_anywhere_match_python_search(pattern: str, text: str) -> None:
+    # ECMA and Python agree on '^'/'$' without flags for texts without a newline (Python's '$' would also
+    # match before a final one).
+    from constrained.byte_dfa import ByteDFA
+
+    dfa = ByteDFA.from_node(parse_regex(pattern, search=True))
+    assert dfa.accepts(text.encode()) == (re.search(pattern, text) is not None)
+
+
+@pytest.mark.parametrize("pattern", [r"(^a)+", r"(a$)*", r"(^a){2}"])
+def test_search_mode_refuses_a_repeated_anchor(pattern: str) -> None:
+    with pytest.raises(UnsupportedFeature) as info:
+        parse_regex(pattern, search=True)
+    assert info.value.keyword == "anchor"
 
 
 def test_large_patterns_parse_fast() -> None:

@@ -20,6 +20,10 @@ SCHEMAS = [
     ({"not": {"enum": ["a", None]}}, ["a", None, "c", 1, [1]]),
     ({"type": ["string", "integer"], "not": {"type": "string", "maxLength": 2}}, ["ab", "abc", 5]),
     ({"type": "number", "not": {"type": "number"}}, [1, 1.5]),
+    # string-only keywords without "type": every non-string is valid against them, so "not" keeps strings only
+    ({"not": {"pattern": "^[a-c]+$"}}, ["abc", "abd", "", 1, None, [], {"a": 1}]),
+    ({"type": ["string", "integer"], "not": {"minLength": 2, "maxLength": 3}}, ["a", "ab", "abcd", 7]),
+    ({"not": {"anyOf": [{"pattern": "x"}, {"type": "string", "maxLength": 1}]}}, ["ab", "x", "abx", "a", 1]),
     ({"type": "object", "propertyNames": {"maxLength": 2}}, [{"ab": 1}, {"abc": 1}, {}]),
     ({"type": "object", "patternProperties": {"^a": {"type": "integer"}, "^b": {"type": "string"}}},
      [{"a1": 1, "b1": "x", "c": None}, {"a": "x"}, {"b": 2}, {"c": [[[1]]]}]),

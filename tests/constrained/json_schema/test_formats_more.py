@@ -1,11 +1,14 @@
 """Formats added for the corpora: uri-reference, uri-template, json-pointer, relative-json-pointer, duration,
-the internationalized aliases and OpenAPI's string formats; unknown names stay refused."""
+the internationalized aliases and OpenAPI's string formats; names no specification defines are annotations
+(reported in ``describe()["ignored"]``); ``regex`` is refused; ``formats="annotation"`` checks none."""
 
 from __future__ import annotations
 
 import json
 
+import jsonschema
 import pytest
+from jsonschema import FormatChecker
 
 import constrained
 from constrained.errors import UnsupportedFeature
@@ -48,8 +51,49 @@ def test_openapi_formats_that_constrain_nothing(name: str) -> None:
     assert not compiled.accepts("1")  # the type still holds
 
 
-@pytest.mark.parametrize("name", ["int32", "no-such-format", "regex"])
-def test_unknown_or_unsupported_format_is_refused_by_name(name: str) -> None:
+def test_a_defined_format_that_is_not_built_is_refused_by_name() -> None:
     with pytest.raises(UnsupportedFeature) as info:
-        constrained.compile_json_schema({"properties": {"p": {"type": "string", "format": name}}}, None)
+        constrained.compile_json_schema({"properties": {"p": {"type": "string", "format": "regex"}}}, None)
     assert (info.value.keyword, info.value.pointer) == ("format", "/properties/p/format")
+
+
+@pytest.mark.parametrize("name", ["no-such-format", "path", "url", "int32"])
+def test_a_format_no_specification_defines_checks_nothing_and_is_reported(name: str) -> None:
+    schema = {"type": "object", "properties": {"p": {"type": "string", "format": name}}, "required": ["p"]}
+    compiled = constrained.compile_json_schema(schema, None)
+    for text in ("anything at all", "", "../x y"):
+        instance = {"p": text}
+        assert compiled.accepts(json.dumps(instance))
+        assert jsonschema.Draft202012Validator(schema, format_checker=FormatChecker()).is_valid(instance)
+    assert not compiled.accepts('{"p": 1}')  # the type still holds
+    ignored = compiled.describe()["ignored"]
+    assert [(note["keyword"], note["pointer"]) for note in ignored] == [("format", "/properties/p/format")]
+    assert repr(name) in ignored[0]["reason"]
+
+
+def test_known_formats_are_not_reported_as_ignored() -> None:
+    assert constrained.compile_json_schema({"type": "string", "format": "date"}, None).describe()["ignored"] == []
+
+
+@pytest.mark.parametrize("name", ["date", "email", "regex", "ipv4"])
+def test_annotation_mode_checks_no_format_and_reports_each(name: str) -> None:
+    # JSON Schema 2020-12's default vocabulary: "invalid email string is only an annotation by default".
+    schema = {"type": "string", "format": name}
+    compiled = constrained.compile_json_schema(schema, None, formats="annotation")
+    assert compiled.accepts('"not a valid value of any format ["')
+    assert not compiled.accepts("12")
+    assert [note["pointer"] for note in compiled.describe()["ignored"]] == ["/format"]
+    asserted = constrained.compile_json_schema({"type": "string", "format": "date"}, None)
+    assert not asserted.accepts('"not a date"')  # the two modes are cached apart
+
+
+def test_annotation_mode_also_drives_enum_filtering() -> None:
+    # enum values are filtered by validating them against the siblings: a bad date stays under annotation.
+    schema = {"type": "string", "format": "date", "enum": ["2020-01-01", "soon"]}
+    assert not constrained.compile_json_schema(schema, None).accepts('"soon"')
+    assert constrained.compile_json_schema(schema, None, formats="annotation").accepts('"soon"')
+
+
+def test_unknown_format_mode_is_refused() -> None:
+    with pytest.raises(constrained.InvalidConstraint):
+        constrained.compile_json_schema({"type": "string"}, None, formats="sometimes")

@@ -81,11 +81,63 @@ def test_accept_reject_table(schema: dict, accepted: list[Any], rejected: list[A
         assert not _accepts(compiled, data) or _valid(schema, data), data
 
 
+# Exact constructions: accepted exactly when valid (checked on every instance listed).
+_CLOSED_APART = {"oneOf": [
+    {"additionalProperties": False, "properties": {"key": {"type": "string"}}},
+    {"additionalProperties": False, "properties": {"keys": {"type": "array", "items": {"type": "string"}}}},
+]}  # fmt: skip
+_ITEMS_APART = {
+    "oneOf": [{"type": "array", "items": {"type": "number"}}, {"type": "array", "items": {"type": "string"}}]
+}
+EXACT: list[tuple[dict, list[Any]]] = [
+    (_CLOSED_APART, [{}, {"key": "a"}, {"keys": ["a"]}, {"key": "a", "keys": []}, {"key": 1}, {"x": 1}, 1, "s", []]),
+    (_ITEMS_APART, [[], [1], ["a"], [1, "a"], [1.5, 2], ["a", "b"], [None], {}, "s"]),
+    ({"oneOf": [{"type": "string"}, {"type": "string", "minLength": 2}]}, ["", "a", "ab", 1]),
+    ({"oneOf": [{"pattern": "^[0-9a-f]{2}$"}, {"pattern": "^[0-9A-F]{2}$"}]}, ["aa", "AA", "11", "a1", "zz", 1, None]),
+    ({"oneOf": [{"enum": ["nano", "vim"]}, {}]}, ["nano", "vim", "x", 1, None, {"a": 1}, []]),
+]
+
+_STRING_BRANCHES = [
+    {}, {"type": "string"}, {"minLength": 2}, {"maxLength": 1}, {"pattern": "^a"}, {"pattern": "b$"},
+    {"enum": ["a", "ab", 1]}, {"const": "A"}, {"type": ["string", "null"], "maxLength": 2}, {"type": "integer"},
+]  # fmt: skip
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.sampled_from(_STRING_BRANCHES), min_size=2, max_size=3),
+    st.lists(st.one_of(st.text(alphabet="aAb1", max_size=4), st.sampled_from([1, None, True, [], {}])), max_size=12),
+)
+def test_strings_apart_is_exact(branches: list[Any], instances: list[Any]) -> None:
+    schema = {"oneOf": branches}
+    try:
+        compiled = constrained.compile_json_schema(schema, None)
+    except UnsupportedFeature:
+        return  # overlapping beyond strings (e.g. {} and integers)
+    assert compiled.describe()["bounded"] == []
+    for data in [*instances, "", "a", "ab", "A", "b", "aab"]:
+        assert _accepts(compiled, data) == _valid(schema, data), (schema, data)
+
+
+@pytest.mark.parametrize(("schema", "instances"), EXACT)
+def test_exact_constructions_accept_exactly_the_valid_instances(schema: dict, instances: list[Any]) -> None:
+    compiled = constrained.compile_json_schema(schema, None)
+    for data in instances:
+        assert _accepts(compiled, data) == _valid(schema, data), data
+    assert compiled.describe()["bounded"] == []
+
+
+def test_a_stricter_construction_is_reported() -> None:
+    schema = TABLE[2][0]  # the discriminating tag: objects without it are no longer produced
+    assert constrained.compile_json_schema(schema, None).describe()["bounded"] == ["/oneOf"]
+
+
 @pytest.mark.parametrize(
     "schema",
     [
         {"oneOf": [{"type": "integer"}, {"type": "number"}]},  # integers overlap; non-integers need "not integer"
-        {"oneOf": [{"type": "string"}, {"type": "string", "minLength": 2}]},
+        {"oneOf": [{"type": "string", "format": "date"}, {"type": "string", "minLength": 2}]},  # formats: subsets
+        {"oneOf": [{"type": "array"}, {"minItems": 1}]},
         {"oneOf": [{"type": "object", "properties": {"a": {"type": "integer"}}}, {"type": "object"}]},
     ],
 )
@@ -102,7 +154,10 @@ _VALUE_SCHEMAS = [True, {"type": "integer"}, {"type": "string"}, {"const": "a"},
 @st.composite
 def _branch(draw: st.DrawFn) -> Any:
     if draw(st.booleans()) and draw(st.booleans()):
-        return draw(st.sampled_from([{"type": "string"}, {"type": "integer"}, True]))
+        return draw(st.sampled_from([
+            {"type": "string"}, {"type": "integer"}, True, {"type": "array", "items": {"type": "integer"}},
+            {"type": "array", "items": {"type": "string"}, "minItems": 1}, {"items": {"const": "a"}},
+        ]))  # fmt: skip
     out: dict[str, Any] = {}
     props = draw(st.dictionaries(st.sampled_from(_KEYS), st.sampled_from(_VALUE_SCHEMAS), max_size=3))
     if props:
@@ -118,7 +173,11 @@ def _branch(draw: st.DrawFn) -> Any:
 
 
 _INSTANCE_VALUES = st.sampled_from([1, "a", "b", "x", None])
-_INSTANCE = st.one_of(st.dictionaries(st.sampled_from([*_KEYS, "c"]), _INSTANCE_VALUES, max_size=3), _INSTANCE_VALUES)
+_INSTANCE = st.one_of(
+    st.dictionaries(st.sampled_from([*_KEYS, "c"]), _INSTANCE_VALUES, max_size=3),
+    st.lists(_INSTANCE_VALUES, max_size=3),
+    _INSTANCE_VALUES,
+)
 
 
 @settings(max_examples=60, deadline=None)
