@@ -153,7 +153,7 @@ def _check(
     t0 = time.perf_counter()
     try:
         compiled = constrained.compile_json_schema(
-            case.schema, vocab, property_order=property_order, formats=case.formats
+            case.schema, vocab, property_order=property_order, formats=case.formats, resources=case.resources
         )
     except constrained.ConstraintError as exc:
         r.status, r.reason = "refused", refusal_reason(exc)

@@ -18,6 +18,7 @@ REPO = Path(__file__).resolve().parents[1]
 CORPORA = REPO / ".." / "shared" / "corpora"
 MASKBENCH_DIR = CORPORA / "jsonschemabench" / "data"
 TEST_SUITE_DIR = CORPORA / "json-schema-test-suite" / "tests"
+REMOTES_URI = "http://localhost:1234/"  # where the suite's tests expect its remotes/ folder
 TEST_SUITE_DRAFTS = ("draft2020-12", "draft7")
 SUITE_PREFIX = "JSTS-"
 DRAFT_URIS = {
@@ -37,6 +38,7 @@ class SchemaCase:
         instances: ``(data, valid)`` pairs; ``data`` is already-parsed JSON.
         labels_authoritative: False where labels were generated and may disagree with a validator (MaskBench).
         formats: ``compile_json_schema``'s ``formats`` for this case: the semantics its labels were written for.
+        resources: other documents its ``$ref``s may name, by URI (the test suite's remotes), or None.
     """
 
     split: str
@@ -45,6 +47,7 @@ class SchemaCase:
     instances: tuple[tuple[Any, bool], ...]
     labels_authoritative: bool
     formats: str = "assert"
+    resources: dict[str, Any] | None = None
 
 
 def maskbench_splits() -> list[str]:
@@ -75,6 +78,22 @@ def test_suite_groups(draft: str) -> Iterator[tuple[str, dict[str, Any]]]:
             yield f"{path.name}#{i}", group
 
 
+def test_suite_remotes(draft: str) -> dict[str, Any]:
+    """The suite's remote documents (shared ones and those of ``draft``) by the URI its tests use.
+
+    Other harnesses serve the ``remotes`` folder on a local server; here they are passed as ``resources``.
+    """
+    root = TEST_SUITE_DIR.parent / "remotes"
+    out: dict[str, Any] = {}
+    for path in sorted(root.rglob("*.json")):
+        rel = path.relative_to(root).as_posix()
+        top = rel.split("/", 1)[0]
+        if top.startswith("draft") and top != draft:
+            continue
+        out[REMOTES_URI + rel] = json.loads(path.read_text(encoding="utf-8"))
+    return out
+
+
 def with_draft(schema: Any, draft: str) -> Any:
     """``schema`` with the ``$schema`` of its test-suite folder when it names none (the folder implies the draft)."""
     uri = DRAFT_URIS.get(draft)
@@ -90,10 +109,11 @@ def load_split(split: str) -> list[SchemaCase]:
         # The required 2020-12 tests are written for its default vocabulary, where format is an annotation
         # ("invalid email string is only an annotation by default"); draft 7's test format on non-strings only.
         formats = "annotation" if draft == "draft2020-12" else "assert"
+        remotes = test_suite_remotes(draft)
         return [
             SchemaCase(
                 split, key, with_draft(g["schema"], draft), tuple((t["data"], bool(t["valid"])) for t in g["tests"]),
-                True, formats,
+                True, formats, remotes,
             )
             for key, g in test_suite_groups(draft)
         ]

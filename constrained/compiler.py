@@ -197,6 +197,7 @@ def compile_json_schema(
     *,
     property_order: str = "schema",
     formats: str = "assert",
+    resources: dict[str, Any] | None = None,
     max_states: int = DEFAULT_MAX_STATES,
     max_seconds: float = DEFAULT_MAX_SECONDS,
 ) -> CompiledConstraint:
@@ -213,6 +214,8 @@ def compile_json_schema(
         formats: ``"assert"`` (default: known formats are checked) or ``"annotation"`` (JSON Schema 2020-12's
             default vocabulary: no format is checked). Format names neither JSON Schema nor OpenAPI defines are
             annotations either way. Unchecked formats are listed in ``describe()["ignored"]``.
+        resources: other schema documents by URI (``{"https://example.com/address.json": {...}}``) for ``$ref``s
+            that leave the schema's own document. Nothing is ever fetched: an unknown URI is refused.
         max_states: DFA state budget.
         max_seconds: compile time budget.
 
@@ -240,12 +243,27 @@ def compile_json_schema(
 
         # A DFA when regular and small enough; else (recursion, unbounded nesting, size) a grammar, exact either way.
         lowered = lower_json_schema(
-            schema_obj, whitespace=whitespace, lenient=lenient, property_order=property_order, formats=formats
+            schema_obj,
+            whitespace=whitespace,
+            lenient=lenient,
+            property_order=property_order,
+            formats=formats,
+            resources=resources,
         )
         return compile_lowered(lowered, vocab, max_states, max_seconds)  # type: ignore[return-value]
 
-    key = _key("json_schema", spec, (whitespace, lenient, property_order, formats, max_states, max_seconds), vocab)
+    options = (whitespace, lenient, property_order, formats, _resources_key(resources), max_states, max_seconds)
+    key = _key("json_schema", spec, options, vocab)
     return _cached(key, build)
+
+
+def _resources_key(resources: dict[str, Any] | None) -> str:
+    if resources is not None and not isinstance(resources, dict):
+        raise InvalidConstraint("resources must be a mapping from URIs to schema documents")
+    try:  # sorted by URI; each document keeps its key order (property order is part of the language)
+        return json.dumps(sorted((resources or {}).items()), separators=(",", ":"), ensure_ascii=False)
+    except (TypeError, ValueError) as e:
+        raise InvalidConstraint(f"resources are not JSON-serializable: {e}") from None
 
 
 def compile_grammar(

@@ -79,6 +79,7 @@ def lower_json_schema(
     exact_recursion: bool = True,
     property_order: str = "schema",
     formats: str = "assert",
+    resources: dict[str, Any] | None = None,
 ) -> LoweredSchema:
     """Lower a JSON Schema to a regex AST over the JSON texts it accepts.
 
@@ -100,6 +101,7 @@ def lower_json_schema(
             default vocabulary: ``format`` checks nothing; each one is listed in ``ignored``). Either way a
             ``format`` name that neither JSON Schema nor OpenAPI defines is an annotation (validators ignore
             it) and is listed in ``ignored``.
+        resources: other schema documents by URI, for ``$ref``s that leave this one (nothing is fetched).
 
     Raises:
         InvalidConstraint: the schema is not JSON or fails its meta-schema.
@@ -115,12 +117,19 @@ def lower_json_schema(
         raise InvalidConstraint("a schema must be an object or a boolean")
     cls: Any = validator_for(schema, default=jsonschema.Draft202012Validator)
     try:
-        cls.check_schema(schema)
+        # No format checks: the meta-schema's "regex" format would judge ECMA patterns with Python's ``re``
+        # (which lacks ``\p{Letter}``); our own parser reports an invalid pattern with its pointer.
+        cls.check_schema(schema, format_checker=None)
     except jsonschema.SchemaError as exc:
         where = "/" + "/".join(str(p) for p in exc.absolute_path) if exc.absolute_path else ""
         raise InvalidConstraint(f"schema fails its meta-schema: {exc.message}", where) from exc
     if property_order not in PROPERTY_ORDERS:
         raise InvalidConstraint(f"property_order must be one of {', '.join(PROPERTY_ORDERS)}, not {property_order!r}")
+    documents = resources.items() if isinstance(resources, dict) else ()
+    if resources is not None and not (
+        isinstance(resources, dict) and all(isinstance(u, str) and isinstance(d, dict | bool) for u, d in documents)
+    ):
+        raise InvalidConstraint("resources must map URIs (strings) to schema documents (objects or booleans)")
     if formats not in FORMAT_MODES:
         raise InvalidConstraint(f"formats must be one of {', '.join(FORMAT_MODES)}, not {formats!r}")
     lw = Lowerer(
@@ -134,6 +143,7 @@ def lower_json_schema(
         exact_recursion,
         property_order,
         formats == "assert",
+        resources,
     )
     node = lw.lower(schema, "", lw.resolver)
     rules = used_rules(node, lw.rules)

@@ -54,6 +54,7 @@ class Lowerer:
         exact_recursion: bool = True,
         property_order: str = "schema",
         assert_formats: bool = True,
+        resources: dict[str, Any] | None = None,
     ) -> None:
         self.ws = ws
         self.assert_formats = assert_formats
@@ -74,7 +75,7 @@ class Lowerer:
         self.validator_cls = validator_cls
         dialect = validator_cls.META_SCHEMA.get("$schema", "")
         self.old_draft = any(d in dialect for d in _OLD_DRAFTS)
-        self.resolver, self.spec = document_resolver(root, dialect)
+        self.resolver, self.spec = document_resolver(root, dialect, resources)
         self.active: dict[int, int] = {}
         self.weakened: list[tuple[str, str, str]] = []
         self._any = rule_ref(ANY_RULE) if exact_recursion else any_value(any_depth, ws)

@@ -1,8 +1,8 @@
 """Reference resolution: the document's registry, ``$ref`` lookup and entering ``$id`` sub-resources.
 
 Built on ``referencing`` (the library ``jsonschema`` uses), so JSON pointers, ``$id`` base changes,
-``$anchor`` and draft-04 ``id`` behave as the validator does. Only the schema's own document is registered:
-remote references are refused.
+``$anchor`` and draft-04 ``id`` behave as the validator does. The schema's own document is registered, and the
+documents the caller passes as ``resources`` (by URI); nothing is fetched: other remote references are refused.
 """
 
 from __future__ import annotations
@@ -28,8 +28,14 @@ class Target:
     pointer: str
 
 
-def document_resolver(schema: Any, dialect: str) -> tuple[Resolver, Specification]:
-    """A resolver rooted at ``schema`` (a whole document) under the given dialect URI."""
+def document_resolver(
+    schema: Any, dialect: str, resources: dict[str, Any] | None = None
+) -> tuple[Resolver, Specification]:
+    """A resolver rooted at ``schema`` (a whole document) under the given dialect URI.
+
+    ``resources`` maps URIs to other schema documents that references may name (each under its own ``$schema``,
+    else the root's dialect).
+    """
     spec = specification_with(dialect)
     resource = Resource.from_contents(schema, default_specification=spec) if isinstance(schema, dict) else None
     if resource is None:
@@ -39,6 +45,8 @@ def document_resolver(schema: Any, dialect: str) -> tuple[Resolver, Specificatio
     except (AttributeError, TypeError):  # a malformed root id (see ``_id_of``)
         base = ""
     registry: Registry = Registry().with_resource(base, resource)
+    for uri, document in (resources or {}).items():
+        registry = registry.with_resource(uri, Resource.from_contents(document, default_specification=spec))
     try:
         registry = registry.crawl()  # registers embedded $id / $anchor resources
     except (AttributeError, TypeError):
@@ -73,6 +81,7 @@ def resolve(ref: str, resolver: Resolver, pointer: str) -> Target:
     try:
         found = resolver.lookup(ref)
     except referencing.exceptions.Unresolvable as exc:
-        raise UnsupportedFeature("$ref", pointer, f"cannot resolve {ref!r} inside the document: {exc}") from exc
+        where = "the document or the given resources"
+        raise UnsupportedFeature("$ref", pointer, f"cannot resolve {ref!r} in {where}: {exc}") from exc
     target_ptr = ref[1:] if ref.startswith("#") else f"{pointer} -> {ref}"
     return Target(found.contents, found.resolver, id(found.contents), target_ptr)

@@ -405,3 +405,16 @@ def test_pattern_properties_single_pattern():
     match = matcher(schema)
     assert match('{"name":"a","x-1":1,"x-2":2}') and match('{"x-\\u0061":3}') and match("{}")
     assert not match('{"x-1":"s"}') and not match('{"other":1}') and not match('{"name":1}')
+
+
+def test_ecma_pattern_that_python_re_rejects_is_not_a_meta_schema_error():
+    # The meta-schema's "regex" format is checked with Python's re, which lacks \p{...}: not our judge.
+    schema = {"type": "string", "pattern": "^\\p{Letter}+$"}
+    match = matcher(schema)
+    assert match('"abc\u00e9"') and not match('"ab1"')
+
+
+def test_invalid_pattern_names_its_pointer():
+    with pytest.raises(InvalidConstraint) as info:
+        lower_json_schema({"properties": {"a": {"type": "string", "pattern": "(ab"}}})
+    assert info.value.location == "/properties/a/pattern"
