@@ -93,6 +93,7 @@ def test_json_schema_hands_off(monkeypatch: pytest.MonkeyPatch, byte_vocab: cons
         lenient: bool = False,
         property_order: str = "schema",
         formats: str = "assert",
+        resources: object = None,
     ) -> Lowered:
         calls.append((schema, whitespace, lenient, property_order, formats))
         return Lowered()
