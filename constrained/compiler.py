@@ -121,10 +121,18 @@ def _cached(key: tuple[Any, ...], build: Any) -> Any:
     return made
 
 
-def clear_cache() -> None:
-    """Drop every cached compiled constraint."""
+def clear_cache(*, keep_terminals: bool = False) -> None:
+    """Drop every cached compiled constraint, and (unless ``keep_terminals``) the terminal automata grammars share.
+
+    The terminal cache is bounded; keeping it lets a long run over many schemas free their masks without
+    rebuilding the terminals they have in common (``constrained.grammar.terminal_cache``).
+    """
+    from constrained.grammar import terminal_cache
+
     with _cache_lock:
         _cache.clear()
+    if not keep_terminals:
+        terminal_cache.clear()
 
 
 def _key(kind: str, spec: str, options: tuple[Any, ...], vocab: Vocabulary | None) -> tuple[Any, ...]:

@@ -31,6 +31,7 @@ from constrained.byte_dfa import DEAD, ByteDFA
 from constrained.errors import BudgetExceeded
 from constrained.grammar.ir import Grammar
 from constrained.grammar.parse_state import MISSING, EarleySet, GrammarParserState, Lexeme, leo_top
+from constrained.grammar.terminal_cache import terminal_dfa
 from constrained.warmup import warm_up
 
 DEFAULT_MAX_TERMINAL_STATES = 50_000  # per terminal DFA
@@ -92,7 +93,7 @@ class CompiledCFG:
             if left <= 0:
                 raise BudgetExceeded("max_compile_seconds", "compiling the grammar's terminals took too long")
             try:
-                dfa = ByteDFA.from_node(grammar.terminals[name], max_states=max_terminal_states, max_seconds=left)
+                dfa = terminal_dfa(grammar.terminals[name], max_terminal_states, left)  # shared across grammars
             except BudgetExceeded as e:
                 raise BudgetExceeded(e.limit, f"terminal {name} ({grammar.where(name)}): {e}") from None
             self.dfas.append(dfa)

@@ -25,6 +25,7 @@ import numpy as np
 
 from constrained.byte_dfa import DEAD
 from constrained.grammar.earley import CompiledCFG, EarleySet, GrammarParserState
+from constrained.grammar.terminal_cache import terminal_walks
 from constrained.token_trie import kernels
 from constrained.vocab import Vocabulary
 
@@ -255,6 +256,10 @@ class GrammarMaskIndex:
         got = self._suffix.get(terminal)
         if got is not None:
             return got
+        shared = terminal_walks(self.cfg.dfas[terminal], self.vocab.fingerprint())
+        if shared.suffix is not None:
+            self._suffix[terminal] = shared.suffix
+            return shared.suffix
         if self._trie is None or self._kernels is None:
             got = self.suffix_walk_reference(terminal)
         else:
@@ -265,7 +270,7 @@ class GrammarMaskIndex:
             self._kernels.suffix_walk(dfa.table, dfa.classes, dfa.accepting, start, self._trie.buf, self._end_of,
                                       stays, crosses)  # fmt: skip
             got = (np.packbits(stays, bitorder="little"), np.packbits(crosses, bitorder="little"))
-        self._suffix[terminal] = got
+        self._suffix[terminal] = shared.suffix = got
         return got
 
     def suffix_walk_reference(self, terminal: int) -> tuple[np.ndarray, np.ndarray]:
@@ -297,7 +302,14 @@ class GrammarMaskIndex:
         key = (terminal, dfa_state)
         got = self._cache.get(key)
         if got is None:
-            got = self._compute(terminal, dfa_state)
+            dfa = self.cfg.dfas[terminal]
+            # A fresh lexeme's walk is the same in every grammar using this terminal: shared (terminal_cache.py).
+            shared = terminal_walks(dfa, self.vocab.fingerprint()) if dfa_state == dfa.start else None
+            got = shared.start_entry if shared is not None else None
+            if got is None:
+                got = self._compute(terminal, dfa_state)
+                if shared is not None:
+                    shared.start_entry = got
             with self._lock:
                 got = self._cache.setdefault(key, got)
         return got
