@@ -39,6 +39,8 @@ class ByteNFA:
         self._keys: dict[tuple[object, ...], int] = {}
         self._memo: dict[tuple[int, int], int] = {}
         self._nodes: list[Node] = []  # keeps interned nodes alive so id() stays unique
+        # id(charset) -> its UTF-8 fragment: hashing a CharSet (a tuple of ranges) on every use is the slow part.
+        self._fragments: dict[int, tuple[int, tuple[tuple[int, int, int, int], ...]]] = {}
 
     def new(self) -> int:
         """A fresh state with no moves."""
@@ -100,11 +102,18 @@ class ByteNFA:
 
     def charset(self, cs: CharSet, k: int) -> int:
         """Entry of a copy of the character set's cached UTF-8 fragment, ending in ``k``."""
-        num, edges = charset_fragment(cs)
-        ids = [self.new(), k] + [self.new() for _ in range(num - 2)]
+        frag = self._fragments.get(id(cs))
+        if frag is None:  # ``cs`` is kept alive by ``intern`` (``build`` interns every node first)
+            frag = self._fragments[id(cs)] = charset_fragment(cs)
+        num, edges = frag
+        entry = self.new()
+        if num == 2:  # single-byte characters only (ASCII): every edge goes from the entry to ``k``
+            self.edges[entry] = [(lo, hi, k) for _, lo, hi, _ in edges]
+            return entry
+        ids = [entry, k] + [self.new() for _ in range(num - 2)]
         for src, lo, hi, dst in edges:
             self.edges[ids[src]].append((lo, hi, ids[dst]))
-        return ids[0]
+        return entry
 
     def automaton(self, node: Automaton, k: int) -> int:
         """Entry of a copy of a prebuilt byte DFA (``dfa_ops``): one NFA state per live DFA state, accept -> ``k``."""

@@ -16,11 +16,34 @@ MAX_CODEPOINT = 0x10FFFF
 SURROGATES = (0xD800, 0xDFFF)
 
 
+def _cached_hash(node: object) -> int:
+    """A node's hash, computed once: nodes are trees used as dict keys, and a fresh hash walks the whole tree."""
+    got = node.__dict__.get("_hash")
+    if got is None:
+        got = hash((type(node).__name__, *(getattr(node, f) for f in node.__dataclass_fields__)))  # type: ignore[attr-defined]
+        object.__setattr__(node, "_hash", got)
+    return int(got)
+
+
+def _state_without_hash(node: object) -> dict[str, object]:
+    """Pickled state: the cached hash is left out (string hashes differ between processes)."""
+    return {k: v for k, v in node.__dict__.items() if k != "_hash"}
+
+
+def _set_state(node: object, state: dict[str, object]) -> None:
+    for key, value in state.items():
+        object.__setattr__(node, key, value)
+
+
 @dataclass(frozen=True)
 class CharSet:
     """One character from a set of code points: ``ranges`` are sorted, disjoint, non-adjacent ``(lo, hi)`` pairs."""
 
     ranges: tuple[tuple[int, int], ...]
+
+    __hash__ = _cached_hash
+    __getstate__ = _state_without_hash
+    __setstate__ = _set_state
 
 
 @dataclass(frozen=True)
@@ -29,12 +52,20 @@ class Seq:
 
     items: tuple[Node, ...]
 
+    __hash__ = _cached_hash
+    __getstate__ = _state_without_hash
+    __setstate__ = _set_state
+
 
 @dataclass(frozen=True)
 class Alt:
     """Alternation; ``Alt(())`` matches nothing."""
 
     items: tuple[Node, ...]
+
+    __hash__ = _cached_hash
+    __getstate__ = _state_without_hash
+    __setstate__ = _set_state
 
 
 @dataclass(frozen=True)
@@ -44,6 +75,10 @@ class Repeat:
     item: Node
     min: int
     max: int | None
+
+    __hash__ = _cached_hash
+    __getstate__ = _state_without_hash
+    __setstate__ = _set_state
 
 
 Node = CharSet | Seq | Alt | Repeat
