@@ -36,6 +36,7 @@ _OLD_DRAFTS = ("draft-03", "draft-04", "draft-06", "draft-07")  # as the meta-sc
 # Bound on subschema visits: recursive refs unrolled max_ref_depth times can still multiply (several
 # self-references per level), so lowering stops with BudgetExceeded instead of running away.
 MAX_SCHEMA_VISITS = 20_000
+MAX_MEMO_CONTEXTS = 16  # recursion contexts remembered per subschema
 _TYPE_ORDER = ("null", "boolean", "object", "array", "string", "number", "integer")
 
 
@@ -81,7 +82,9 @@ class Lowerer:
         self._any = rule_ref(ANY_RULE) if exact_recursion else any_value(any_depth, ws)
         if exact_recursion:
             self.rules[ANY_RULE] = any_value_body(ws, self._any)
-        self._memo: dict[tuple[int, str], tuple[Any, Node]] = {}
+        # (id(schema), base) -> [(schema, refs its lowering followed, their active counts then, node)]; see ``lower``.
+        self._memo: dict[tuple[int, str], list[tuple[Any, frozenset[int], frozenset[tuple[int, int]], Node]]] = {}
+        self._refs_seen: list[set[int]] = []  # per ``lower`` call in progress: the refs followed below it
         self.visits = 0
 
     # --- refusals ---------------------------------------------------------------------------------------
@@ -182,21 +185,37 @@ class Lowerer:
         self.visits += 1
         if self.visits > MAX_SCHEMA_VISITS:
             raise BudgetExceeded("max_schema_visits", f"schema expands to more than {MAX_SCHEMA_VISITS} subschemas")
-        # Outside any recursion a subschema always lowers to the same node: reuse it (the memo keeps the
-        # schema object alive, so its id cannot be recycled for another dict).
+        # A subschema's node depends on the references being expanded around it only through the references its
+        # own lowering follows (a cut or a rule where one is already active, by how many times). So a node is
+        # reused wherever those have the same active counts as when it was built. Shared definitions are then
+        # lowered once per recursion context, not once per path to them. (The memo keeps the schema object
+        # alive, so its id cannot be recycled for another dict.)
         memo_key = (id(schema), _base(res))
-        if not any(self.active.values()):
-            hit = self._memo.get(memo_key)
-            if hit is not None:
-                return hit[1]
-        node = self._lower_fresh(schema, ptr, res)
-        if not any(self.active.values()):
-            self._memo[memo_key] = (schema, node)
+        entries = self._memo.setdefault(memo_key, [])
+        for _, followed, counts, node in entries:
+            if counts == self._active_counts(followed):
+                return node
+        self._refs_seen.append(set())
+        try:
+            node = self._lower_fresh(schema, ptr, res)
+        finally:
+            seen = self._refs_seen.pop()
+            if self._refs_seen:
+                self._refs_seen[-1] |= seen
+        if len(entries) < MAX_MEMO_CONTEXTS:
+            followed = frozenset(seen)
+            counts = self._active_counts(followed)
+            entries.append((schema, followed, counts, node))
         return node
+
+    def _active_counts(self, refs: frozenset[int]) -> frozenset[tuple[int, int]]:
+        """``(ref, times active)`` for each of ``refs`` being expanded now."""
+        return frozenset((k, n) for k in refs if (n := self.active.get(k, 0)))
 
     def _lower_fresh(self, schema: Any, ptr: str, res: Any) -> Node:
         res = enter(schema, res, self.spec)
         schema, res, keys, ptr = self.expand(schema, ptr, res)
+        self._refs_seen[-1].update(keys)
         if schema is True or schema is False:
             return self._any if schema else NOTHING
         if self.exact_recursion:

@@ -8,6 +8,7 @@ import re
 import pytest
 from json_schema_helpers import DagMatcher, truth
 
+from constrained.byte_dfa import ByteDFA
 from constrained.errors import InvalidConstraint, UnsupportedFeature
 from constrained.json_schema import lower_json_schema
 from constrained.regex_ast import to_python_regex
@@ -360,14 +361,26 @@ def test_recursion_is_unrolled_to_a_stated_depth():
     assert not match("[[[]]]")  # third level: beyond the unroll bound (stricter, never weaker)
 
 
-def test_runaway_recursion_hits_the_budget():
-    from constrained.errors import BudgetExceeded
-
+def test_wide_recursion_unrolls_once_per_depth():
+    # 20 children per level, 4 levels: 20**4 paths, but each level is lowered once (memo per recursion depth).
     kids = {k: {"$ref": "#/$defs/n"} for k in "abcdefghijklmnopqrst"}
     schema = {"$defs": {"n": {"type": "object", "properties": kids}}, "$ref": "#/$defs/n"}
-    with pytest.raises(BudgetExceeded):
-        lower_json_schema(schema, max_ref_depth=4, exact_recursion=False)
+    lowered = lower_json_schema(schema, max_ref_depth=4, exact_recursion=False, whitespace="compact")
+    assert lowered.regular and lowered.bounded  # (its DFA is large: 20 property positions per level)
+    small = lower_json_schema(schema, max_ref_depth=2, exact_recursion=False, whitespace="compact")
+    dfa = ByteDFA.from_node(small.node)
+    assert dfa.accepts(b'{"a":{},"t":{}}') and not dfa.accepts(b'{"a":{"t":{}}}')  # the root counts as one
+    assert not dfa.accepts(b'{"a":1}')
     assert not lower_json_schema(schema).regular  # exact mode: one grammar rule, no unrolling at all
+
+
+def test_too_many_subschemas_hit_the_budget():
+    from constrained.errors import BudgetExceeded
+
+    schema = {"type": "object", "properties": {f"p{i}": {"type": "integer"} for i in range(21_000)}}
+    with pytest.raises(BudgetExceeded) as info:
+        lower_json_schema(schema)
+    assert info.value.limit == "max_schema_visits"
 
 
 def test_one_of_listed_values_is_exact_even_when_overlapping():
