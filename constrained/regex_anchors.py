@@ -15,24 +15,11 @@ groups in sequence cannot blow up.
 from __future__ import annotations
 
 from constrained.errors import UnsupportedFeature
-from constrained.regex_ast import Alt, CharSet, Node, Repeat, Seq
+from constrained.regex_ast import Node, nullable
 
 MAX_VARIANTS = 64
 
 Variant = tuple[list[Node], bool, bool]  # (items in sequence, contains '^', contains '$')
-
-
-def nullable(node: Node) -> bool:
-    """Whether ``node`` matches the empty string."""
-    if isinstance(node, CharSet):
-        return False
-    if isinstance(node, Seq):
-        return all(nullable(item) for item in node.items)
-    if isinstance(node, Alt):
-        return any(nullable(item) for item in node.items)
-    if isinstance(node, Repeat):
-        return node.min == 0 or nullable(node.item)
-    return False  # an embedded automaton: not produced by the parser
 
 
 def unanchored(node: Node) -> list[Variant]:

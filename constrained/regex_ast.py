@@ -105,6 +105,17 @@ NOTHING = Alt(())
 # --- constructors that keep trees small --------------------------------------------------------------------
 
 
+def nullable(node: Node) -> bool:
+    """Whether ``node`` matches the empty string (an embedded ``Automaton`` never does: ``min`` is 1)."""
+    if isinstance(node, CharSet):
+        return False
+    if isinstance(node, Seq):
+        return all(nullable(i) for i in node.items)
+    if isinstance(node, Alt):
+        return any(nullable(i) for i in node.items)
+    return node.min == 0 or nullable(node.item)
+
+
 def charset(ranges: list[tuple[int, int]] | tuple[tuple[int, int], ...]) -> CharSet:
     """A normalized CharSet: ranges sorted, merged, surrogates removed."""
     cut: list[tuple[int, int]] = []

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from constrained.errors import InvalidConstraint
-from constrained.regex_ast import EMPTY, NOTHING, Alt, CharSet, Node, Repeat, Seq, alt, repeat, seq
+from constrained.regex_ast import EMPTY, NOTHING, Alt, CharSet, Node, Repeat, Seq, alt, nullable, repeat, seq
 
 
 @dataclass
@@ -40,17 +40,6 @@ class Grammar:
     def where(self, name: str) -> str:
         """Location text for ``name`` (``"line N"`` when known, else the name)."""
         return self.lines.get(name, name)
-
-
-def nullable(node: Node) -> bool:
-    """Whether ``node`` matches the empty string."""
-    if isinstance(node, CharSet):
-        return False
-    if isinstance(node, Seq):
-        return all(nullable(i) for i in node.items)
-    if isinstance(node, Alt):
-        return any(nullable(i) for i in node.items)
-    return node.min == 0 or nullable(node.item)
 
 
 def non_empty(node: Node) -> Node:
