@@ -340,9 +340,15 @@ class Lowerer:
         return alt(*nodes) if nodes else NOTHING
 
     def _combinator(self, schema: dict, key: str, ptr: str, res: Any) -> Node:
-        other = "oneOf" if key == "anyOf" else None
-        if other and other in schema:
-            self.refuse(other, f"{ptr}/{other}", "anyOf together with oneOf is not supported")
+        if key == "anyOf" and "oneOf" in schema:
+            if restricting(schema) or not isinstance(schema["anyOf"], list):
+                self.refuse("oneOf", f"{ptr}/oneOf", "anyOf together with oneOf and unevaluated* is not supported")
+                schema = _without(schema, "oneOf")
+            else:
+                # A and (X1 or X2) and oneOf(...) == (A and X1 and oneOf(...)) or (A and X2 and oneOf(...)): exact.
+                rest = _without(schema, "anyOf")
+                return self.lower({"anyOf": [{**rest, "allOf": [*rest.get("allOf", []), x]} for x in schema["anyOf"]]},
+                                  ptr, res)  # fmt: skip
         siblings = {k: v for k, v in schema.items() if k != key and POLICY.get(k, POLICY["title"]).kind != STRUCTURAL}
         branches = schema[key]
         finite = self._finite_values(branches, ptr, res)

@@ -97,6 +97,24 @@ EXACT: list[tuple[dict, list[Any]]] = [
     ({"oneOf": [{"enum": ["nano", "vim"]}, {}]}, ["nano", "vim", "x", 1, None, {"a": 1}, []]),
 ]
 
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.sampled_from(_KEYS_SCHEMAS := [
+        {"required": ["a"]}, {"required": ["b"]}, {"properties": {"a": {"type": "integer"}}}, {"type": "object"},
+        {"properties": {"kind": {"const": "a"}}, "required": ["kind"]}, {"type": "string"}, True,
+    ]), min_size=1, max_size=3),
+    st.lists(st.sampled_from([{"type": "object", "properties": {"kind": {"const": "a"}}, "required": ["kind"]},
+                              {"type": "object", "properties": {"kind": {"const": "b"}}, "required": ["kind"]},
+                              {"type": "integer"}]),
+             min_size=2, max_size=2, unique_by=json.dumps),
+)  # fmt: skip
+def test_any_of_next_to_one_of_is_exact(any_of: list[Any], one_of: list[Any]) -> None:
+    schema = {"anyOf": any_of, "oneOf": one_of}
+    compiled = constrained.compile_json_schema(schema, None, property_order="any")  # these branches are disjoint
+    for data in [*INSTANCES, {"kind": "b", "b": 1}, {"kind": "a", "a": "x"}, 5, "s"]:
+        assert _accepts(compiled, data) == _valid(schema, data), (schema, data)
+
+
 _STRING_BRANCHES = [
     {}, {"type": "string"}, {"minLength": 2}, {"maxLength": 1}, {"pattern": "^a"}, {"pattern": "b$"},
     {"enum": ["a", "ab", 1]}, {"const": "A"}, {"type": ["string", "null"], "maxLength": 2}, {"type": "integer"},
