@@ -123,6 +123,10 @@ def merge(a: Any, b: Any) -> Any:
                 out["enum"] = []  # nothing satisfies both
         elif key == "anyOf" and len(old) * len(value) <= MAX_ANY_OF_PRODUCT:
             out[key] = [{"allOf": [x, y]} for x in old for y in value]  # (A1|A2) & (B1|B2): every pairing
+        elif key == "oneOf" and isinstance(old, list) and isinstance(value, list):
+            # Exactly one of A and exactly one of B: exactly one of (Ai and oneOf B). When oneOf B fails no
+            # branch holds; when it holds, the count is A's.
+            out[key] = [{"allOf": [x, {"oneOf": value}]} for x in old]
         else:
             raise CannotMerge(key)
     return out

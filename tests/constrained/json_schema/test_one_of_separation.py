@@ -115,6 +115,21 @@ def test_any_of_next_to_one_of_is_exact(any_of: list[Any], one_of: list[Any]) ->
         assert _accepts(compiled, data) == _valid(schema, data), (schema, data)
 
 
+def test_two_one_ofs_in_all_of_are_exact() -> None:
+    tags = [{"type": "object", "properties": {"k": {"const": v}}, "required": ["k"]} for v in ("a", "b")]
+    sizes = [{"type": "object", "properties": {"m": {"const": v}}, "required": ["m"]} for v in (1, 2)]
+    schema = {"allOf": [{"oneOf": tags}, {"oneOf": sizes}]}
+    compiled = constrained.compile_json_schema(schema, None, property_order="any")
+    instances = [
+        {**({"k": k} if k else {}), **({"m": m} if m else {})} for k in (None, "a", "b", "c") for m in (None, 1, 2, 3)
+    ]
+    assert sum(_valid(schema, d) for d in instances) == 4
+    for data in [*instances, 1, "s", {"string": "x"}, {"type": "string"}]:
+        assert _accepts(compiled, data) == _valid(schema, data), data
+    nothing = {"allOf": [{"oneOf": [{"type": "string"}]}, {"oneOf": [{"type": "integer"}]}]}
+    assert not any(_accepts(constrained.compile_json_schema(nothing, None), d) for d in [*INSTANCES, "s", 1])
+
+
 _STRING_BRANCHES = [
     {}, {"type": "string"}, {"minLength": 2}, {"maxLength": 1}, {"pattern": "^a"}, {"pattern": "b$"},
     {"enum": ["a", "ab", 1]}, {"const": "A"}, {"type": ["string", "null"], "maxLength": 2}, {"type": "integer"},
