@@ -410,10 +410,12 @@ class Lowerer:
         """
         allowed = types_of(siblings)
         expanded = []
+        followed: list[list[int]] = []  # the refs each branch's expansion went through
         for i, b in enumerate(branches):
             bres = enter(b, res, self.spec)
-            s, sres, _, _ = self.expand(b, f"{ptr}/oneOf/{i}", bres)
+            s, sres, keys, _ = self.expand(b, f"{ptr}/oneOf/{i}", bres)
             expanded.append((s, sres))
+            followed.append(keys)
         if all(
             self._pair_disjoint(*expanded[i], *expanded[j], 1, allowed)
             for i in range(len(expanded))
@@ -430,8 +432,25 @@ class Lowerer:
         nodes = []
         for i, (branch, (_, sres)) in enumerate(zip(strengthened, expanded, strict=True)):
             sub = {**siblings, "allOf": [branch]} if has_constraints(siblings) else branch
-            nodes.append(self.lower(sub, f"{ptr}/oneOf/{i}", sres))
+            nodes.append(self._lower_through(followed[i], sub, f"{ptr}/oneOf/{i}", sres))
         return alt(*nodes) if nodes else NOTHING
+
+    def _lower_through(self, keys: list[int], schema: Any, ptr: str, res: Any) -> Node:
+        """Lower a rewritten copy of a ``$ref`` target as if through those refs (``keys``).
+
+        So recursion back into them is seen (a rule, or the unroll bound) instead of expanding without end.
+        """
+        self._refs_seen[-1].update(keys)
+        if any(self.active.get(k, 0) >= self.max_ref_depth for k in keys):
+            self.bounds_hit.append(ptr)
+            return NOTHING
+        for k in keys:
+            self.active[k] = self.active.get(k, 0) + 1
+        try:
+            return self.lower(schema, ptr, res)
+        finally:
+            for k in keys:
+                self.active[k] -= 1
 
     def _pair_disjoint(
         self, a: Any, ares: Any, b: Any, bres: Any, depth: int, allowed: frozenset[str] = ALL_TYPES

@@ -223,3 +223,16 @@ def test_separated_one_of_is_sound(branches: list[Any], instances: list[Any]) ->
         return
     for data in [*instances, *INSTANCES]:
         assert not _accepts(compiled, data) or _valid(schema, data), (schema, data)
+
+
+def test_recursion_through_a_strengthened_branch_is_a_rule() -> None:
+    # The second branch is a $ref whose target recurses; the free-type step rewrites the branch, and its lowering
+    # must still see the recursion (lowered as if through the $ref: a grammar rule, exact at any depth).
+    schema = {
+        "$defs": {"node": {"type": "object", "properties": {"kids": {"type": "array", "items": {"$ref": "#"}}}}},
+        "oneOf": [{"required": ["leaf"]}, {"$ref": "#/$defs/node", "required": ["kids"]}],
+    }
+    compiled = constrained.compile_json_schema(schema, None)
+    for data in [{"leaf": 1}, {"kids": []}, {"kids": [{"leaf": 1}, {"kids": [{"leaf": 2}]}]}, {"kids": [{}]},
+                 {"leaf": 1, "kids": []}, {"kids": [{"kids": [{"kids": [{"kids": [{"leaf": 3}]}]}]}]}, 1]:  # fmt: skip
+        assert _accepts(compiled, data) == _valid(schema, data), data
