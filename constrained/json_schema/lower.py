@@ -8,6 +8,7 @@ each branch); otherwise one node per admitted instance type, each built from tha
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from jsonschema import FormatChecker
@@ -223,13 +224,17 @@ class Lowerer:
                 target = self._ref_targets.get(k)
                 if isinstance(target, dict) and target is schema and self.active.get(k, 0) >= 1:
                     return self._rule(k, target, ptr, res)
+        return self._through(keys, ptr, lambda: self._lower_object(schema, ptr, res))
+
+    def _through(self, keys: list[int], ptr: str, build: Callable[[], Node]) -> Node:
+        """``build()`` with ``keys`` active (one more time each), or NOTHING past the unroll bound (reported)."""
         if any(self.active.get(k, 0) >= self.max_ref_depth for k in keys):
             self.bounds_hit.append(ptr)
             return NOTHING  # recursion unrolled max_ref_depth times: deeper instances are not admitted
         for k in keys:
             self.active[k] = self.active.get(k, 0) + 1
         try:
-            return self._lower_object(schema, ptr, res)
+            return build()
         finally:
             for k in keys:
                 self.active[k] -= 1
@@ -441,16 +446,7 @@ class Lowerer:
         So recursion back into them is seen (a rule, or the unroll bound) instead of expanding without end.
         """
         self._refs_seen[-1].update(keys)
-        if any(self.active.get(k, 0) >= self.max_ref_depth for k in keys):
-            self.bounds_hit.append(ptr)
-            return NOTHING
-        for k in keys:
-            self.active[k] = self.active.get(k, 0) + 1
-        try:
-            return self.lower(schema, ptr, res)
-        finally:
-            for k in keys:
-                self.active[k] -= 1
+        return self._through(keys, ptr, lambda: self.lower(schema, ptr, res))
 
     def _pair_disjoint(
         self, a: Any, ares: Any, b: Any, bres: Any, depth: int, allowed: frozenset[str] = ALL_TYPES
