@@ -475,13 +475,7 @@ class Lowerer:
             return True  # only {} could be valid against both, and one side needs a key
         pa, pb = a.get("properties", {}), b.get("properties", {})
         required = set(a.get("required", [])) | set(b.get("required", []))
-        for name in required & set(pa) & set(pb):
-            sa, sares, _, _ = self.expand(pa[name], "", enter(pa[name], ares, self.spec))
-            sb, sbres, _, _ = self.expand(pb[name], "", enter(pb[name], bres, self.spec))
-            if self._pair_disjoint(sa, sares, sb, sbres, depth - 1):
-                return True
-        return False
-
+        return any(self._subschemas_disjoint(pa[n], ares, pb[n], bres, depth) for n in required & set(pa) & set(pb))
 
     def _arrays_disjoint(self, a: dict, ares: Any, b: dict, bres: Any, depth: int) -> bool:
         """Arrays whose every item must be valid against disjoint ``items`` share only ``[]``."""
@@ -489,10 +483,13 @@ class Lowerer:
             return False
         if any("prefixItems" in x or not isinstance(x.get("items"), dict | bool) for x in (a, b)):
             return False
-        ia, ib = a["items"], b["items"]
-        sa, sares, _, _ = self.expand(ia, "", enter(ia, ares, self.spec))
-        sb, sbres, _, _ = self.expand(ib, "", enter(ib, bres, self.spec))
-        return self._pair_disjoint(sa, sares, sb, sbres, depth - 1)
+        return self._subschemas_disjoint(a["items"], ares, b["items"], bres, depth)
+
+    def _subschemas_disjoint(self, sa: Any, ares: Any, sb: Any, bres: Any, depth: int) -> bool:
+        """``_pair_disjoint`` one level down, for subschemas of ``a`` and ``b`` (refs followed)."""
+        xa, xares, _, _ = self.expand(sa, "", enter(sa, ares, self.spec))
+        xb, xbres, _, _ = self.expand(sb, "", enter(sb, bres, self.spec))
+        return self._pair_disjoint(xa, xares, xb, xbres, depth - 1)
 
 
 def _count(schema: dict, keyword: str) -> int:
