@@ -131,6 +131,17 @@ class ByteDFA:
         """Number of byte equivalence classes (<= 256)."""
         return int(self.table.shape[1])
 
+    def row_lists(self) -> list[list[int]]:
+        """The table as Python lists (built once, then shared): per-byte loops index them ~10x faster than numpy."""
+        if self._rows is None:
+            object.__setattr__(self, "_rows", self.table.tolist())
+        assert self._rows is not None
+        return self._rows
+
+    def class_list(self) -> list[int]:
+        """``classes`` as a Python list (byte -> class id)."""
+        return self._cls
+
     def walk(self, state: int, data: bytes) -> int:
         """The state after reading ``data`` from ``state`` (``DEAD`` once it dies)."""
         rows, cls = self._rows, self._cls

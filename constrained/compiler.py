@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from constrained.byte_dfa import DEFAULT_MAX_SECONDS, DEFAULT_MAX_STATES, ByteDFA
 from constrained.errors import InvalidConstraint
+from constrained.gc_pause import gc_paused
 from constrained.matcher import Matcher
 from constrained.regex_ast import Node, alt, literal
 from constrained.regex_parser import parse_regex
@@ -112,7 +113,8 @@ def _cached(key: tuple[Any, ...], build: Any) -> Any:
         if hit is not None:
             _cache.move_to_end(key)
             return hit
-    made = build()
+    with gc_paused():
+        made = build()
     with _cache_lock:
         made = _cache.setdefault(key, made)
         _cache.move_to_end(key)

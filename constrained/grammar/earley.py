@@ -98,8 +98,8 @@ class CompiledCFG:
                 raise BudgetExceeded(e.limit, f"terminal {name} ({grammar.where(name)}): {e}") from None
             self.dfas.append(dfa)
         # Plain lists: the per-byte loop indexes them ~10x faster than numpy scalars.
-        self._rows = [d.table.tolist() for d in self.dfas]
-        self._cls = [d.classes.tolist() for d in self.dfas]
+        self._rows = [d.row_lists() for d in self.dfas]  # shared with the cached terminal automata
+        self._cls = [d.class_list() for d in self.dfas]
         self._acc = [d.accepting.tolist() for d in self.dfas]
         self._out = [d.has_out.tolist() for d in self.dfas]
         self._start = [d.start for d in self.dfas]
