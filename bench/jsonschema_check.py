@@ -161,7 +161,19 @@ def _check(
     finally:
         r.compile_seconds = time.perf_counter() - t0
     r.walked = vocab is not None and encode is not None
-    words = np.zeros(((vocab.size if vocab else 0) + 31) // 32, dtype=np.int32)
+    try:
+        _judge(case, compiled, encode, r, np.zeros(((vocab.size if vocab else 0) + 31) // 32, dtype=np.int32))
+    except constrained.BudgetExceeded as exc:  # a grammar terminal built on first use went over a budget
+        r.status, r.reason = "refused", refusal_reason(exc) + "@run"
+
+
+def _judge(
+    case: SchemaCase,
+    compiled: Any,
+    encode: Callable[[str], list[int]] | None,
+    r: SchemaResult,
+    words: np.ndarray,
+) -> None:
     pretty_done = False
     for data, valid in case.instances:
         text = compact(data)

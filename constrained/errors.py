@@ -51,10 +51,12 @@ class BudgetExceeded(ConstraintError):
 
     Attributes:
         limit: the name of the limit, e.g. ``"max_states"`` or ``"max_compile_seconds"``.
+        detail: the message without the limit's name.
     """
 
     def __init__(self, limit: str, message: str) -> None:
         self.limit = limit
+        self.detail = message  # without the limit's name, for wrapping in a more specific message
         super().__init__(f"{message} (limit: {limit})")
 
 

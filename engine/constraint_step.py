@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from constrained import ConstraintError
 from engine.sampling_params import SamplingParams
 
 
@@ -47,11 +48,22 @@ class ConstraintMasks:
         self._host = torch.empty(size, self.num_words, dtype=torch.int32, pin_memory=pin)
         self._view = self._host.numpy()
 
-    def fill(self, matchers: Sequence[Any]) -> None:
-        """Write the next-token mask of each matcher into rows ``0..len(matchers)-1`` of the buffer."""
+    def fill(self, matchers: Sequence[Any]) -> dict[int, ConstraintError]:
+        """Write the next-token mask of each matcher into rows ``0..len(matchers)-1`` of the buffer.
+
+        Returns:
+            row -> the error of each matcher that failed (a grammar over a budget while it parses); its row allows
+            nothing. One failing constraint must not cost the other rows of the batch their step.
+        """
         self._ensure_rows(len(matchers))
+        failed: dict[int, ConstraintError] = {}
         for i, matcher in enumerate(matchers):
-            matcher.fill_bitmask(self._view[i])
+            try:
+                matcher.fill_bitmask(self._view[i])
+            except ConstraintError as exc:
+                self._view[i] = 0
+                failed[i] = exc
+        return failed
 
     def apply(self, logits: Tensor, rows: Sequence[int]) -> None:
         """Set disallowed logits of ``rows`` (in ``fill`` order) to ``-inf`` in place; ``logits`` ``[B, >= V]``."""

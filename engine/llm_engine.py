@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import torch
 
+from constrained import ConstraintError
 from engine.block_manager import BlockManager
 from engine.config import EngineConfig
 from engine.constraint_step import ConstraintMasks, jump_forward_tokens
@@ -213,7 +214,8 @@ class LLMEngine:
         if logit_rows != list(range(len(sampling))):
             logits = logits[torch.tensor(logit_rows, device=logits.device)]
         constrained = [i for i, seq in enumerate(rows) if seq.matcher is not None]
-        self.masks.fill([rows[i].matcher for i in constrained])
+        for row, exc in self.masks.fill([rows[i].matcher for i in constrained]).items():
+            self._fail(rows[constrained[row]], f"the constraint failed: {exc}")
         self.masks.apply(logits, constrained)
         result = self.sampler(
             logits,
@@ -223,8 +225,13 @@ class LLMEngine:
             ],
         )
         for seq, token, logprob in zip(rows, result.token_ids, result.logprobs, strict=True):
-            self._accept(seq, token, logprob)
             touched[seq.request.request_id] = seq.request
+            if seq.processor.finished:  # failed while its mask was filled
+                continue
+            try:
+                self._accept(seq, token, logprob)
+            except ConstraintError as exc:  # a grammar over a budget while it parses: this sample only
+                self._fail(seq, f"the constraint failed: {exc}")
 
     def _fork_samples(self, seqs: list[Sequence]) -> tuple[list[Sequence], list[int]]:
         """Expand sample 0 of requests whose prompt just finished into all ``n`` samples (sharing blocks).

@@ -146,18 +146,17 @@ def compile_grammar_constraint(
         UnsupportedFeature: a construct that cannot be enforced exactly (named, with its line/rule/terminal).
         BudgetExceeded: a terminal DFA too large, or compiling too slow.
     """
-    limits = {
-        "max_terminal_states": max_terminal_states,
-        "max_items": max_items,
-        "max_work": max_work,
-        "max_lexemes": max_lexemes,
-    }
-    g = load_grammar_ir(text, syntax, start, base_dir)
+    def build(grammar: Grammar) -> CompiledCFG:
+        return CompiledCFG(
+            grammar, max_terminal_states=max_terminal_states, max_items=max_items, max_work=max_work,
+            max_lexemes=max_lexemes, max_seconds=max_seconds,
+        )  # fmt: skip
+
     try:
-        cfg = CompiledCFG(g, max_seconds=max_seconds, **limits)
+        cfg = build(load_grammar_ir(text, syntax, start, base_dir))
     except BudgetExceeded:
         if syntax != "gbnf":
             raise
         # Inlining made some terminal too large (a big non-recursive rule): keep the rules as CFG rules instead.
-        cfg = CompiledCFG(load_grammar_ir(text, syntax, start, inline=False), max_seconds=max_seconds, **limits)
+        cfg = build(load_grammar_ir(text, syntax, start, inline=False))
     return CompiledGrammar(syntax, cfg, vocab)

@@ -49,7 +49,7 @@ class CompiledCFG:
     Attributes:
         grammar: the normalized IR.
         term_names: terminal id -> name.
-        dfas: terminal id -> ``ByteDFA``.
+        dfas: terminal id -> ``ByteDFA`` (a property: builds any not built yet; ``dfa(t)`` builds one).
         ignore: ignore terminal ids.
     """
 
@@ -62,8 +62,16 @@ class CompiledCFG:
         max_work: int = DEFAULT_MAX_WORK,
         max_lexemes: int = DEFAULT_MAX_LEXEMES,
         max_seconds: float = DEFAULT_MAX_SECONDS,
+        lazy_terminals: bool = False,
     ) -> None:
-        """Number the symbols and compile every terminal (raises ``BudgetExceeded`` past the limits)."""
+        """Number the symbols and compile the terminals (raises ``BudgetExceeded`` past the limits).
+
+        With ``lazy_terminals`` a terminal's DFA is built when the parse first expects it (each within
+        ``max_seconds``), so compiling costs only the terminals the initial state expects: grammars lowered from
+        large JSON schemas have hundreds of terminals and one generation meets a few of them. A terminal too big
+        to build then raises ``BudgetExceeded`` from the step that first expects it. Otherwise every terminal is
+        built now, within ``max_seconds`` in all.
+        """
         self.grammar = grammar
         self.max_items = max_items
         self.max_work = max_work
@@ -86,23 +94,23 @@ class CompiledCFG:
         self.ignore = frozenset(tid[t] for t in grammar.ignore)
         self._ignore_order = tuple(sorted(self.ignore))
         warm_up()  # numba's first compile must not count against this budget
-        deadline = time.monotonic() + max_seconds
-        self.dfas: list[ByteDFA] = []
-        for name in self.term_names:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise BudgetExceeded("max_compile_seconds", "compiling the grammar's terminals took too long")
-            try:
-                dfa = terminal_dfa(grammar.terminals[name], max_terminal_states, left)  # shared across grammars
-            except BudgetExceeded as e:
-                raise BudgetExceeded(e.limit, f"terminal {name} ({grammar.where(name)}): {e}") from None
-            self.dfas.append(dfa)
-        # Plain lists: the per-byte loop indexes them ~10x faster than numpy scalars.
-        self._rows = [d.row_lists() for d in self.dfas]  # shared with the cached terminal automata
-        self._cls = [d.class_list() for d in self.dfas]
-        self._acc = [d.accepting.tolist() for d in self.dfas]
-        self._out = [d.has_out.tolist() for d in self.dfas]
-        self._start = [d.start for d in self.dfas]
+        self.max_terminal_states = max_terminal_states
+        self.max_seconds = max_seconds
+        n = len(self.term_names)
+        self._dfas: list[ByteDFA | None] = [None] * n
+        # Plain lists (filled as terminals are built): the per-byte loop indexes them ~10x faster than numpy.
+        self._rows: list[list[list[int]]] = [[] for _ in range(n)]
+        self._cls: list[list[int]] = [[] for _ in range(n)]
+        self._acc: list[list[bool]] = [[] for _ in range(n)]
+        self._out: list[list[bool]] = [[] for _ in range(n)]
+        self._start: list[int] = [DEAD] * n
+        if not lazy_terminals:
+            deadline = time.monotonic() + max_seconds
+            for t in range(n):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise BudgetExceeded("max_compile_seconds", "compiling the grammar's terminals took too long")
+                self._build_terminal(t, left)
         # seeds -> set; weak values so sets die with the last state that uses them.
         self._interned: weakref.WeakValueDictionary[frozenset[tuple[int, int, EarleySet]], EarleySet] = (
             weakref.WeakValueDictionary()
@@ -120,6 +128,36 @@ class CompiledCFG:
                 if not null[head] and all(s >= 0 and null[s] for s in self.rhs[p]):
                     null[head] = changed = True
         return null
+
+    def _build_terminal(self, t: int, max_seconds: float) -> ByteDFA:
+        name = self.term_names[t]
+        try:
+            dfa = terminal_dfa(self.grammar.terminals[name], self.max_terminal_states, max_seconds)  # shared
+        except BudgetExceeded as e:
+            where = self.grammar.where(name)
+            label = name if where == name else f"{name} ({where})"
+            raise BudgetExceeded(e.limit, f"terminal {label}: {e.detail}") from None
+        # The lists first, the DFA last: a terminal counts as built once ``_dfas[t]`` is set.
+        self._rows[t] = dfa.row_lists()  # shared with the cached terminal automata
+        self._cls[t] = dfa.class_list()
+        self._acc[t] = dfa.accepting.tolist()
+        self._out[t] = dfa.has_out.tolist()
+        self._start[t] = dfa.start
+        self._dfas[t] = dfa
+        return dfa
+
+    def dfa(self, t: int) -> ByteDFA:
+        """Terminal ``t``'s DFA (built now if it was not yet; raises ``BudgetExceeded`` past the limits)."""
+        return self._dfas[t] or self._build_terminal(t, self.max_seconds)
+
+    @property
+    def dfas(self) -> list[ByteDFA]:
+        """Every terminal's DFA, in terminal order (builds the ones not built yet)."""
+        return [self.dfa(t) for t in range(len(self.term_names))]
+
+    def built_terminals(self) -> list[int]:
+        """The terminals whose DFA is built so far."""
+        return [t for t, d in enumerate(self._dfas) if d is not None]
 
     # --- Earley sets ---------------------------------------------------------------------------------------------
 
@@ -180,6 +218,9 @@ class CompiledCFG:
                 raise BudgetExceeded("max_items", f"an Earley set grew past {self.max_items} items")
         s.size = len(items)
         s.start_terms = tuple(t for t in sorted(by_term) if t not in self.ignore) + self._ignore_order
+        for t in s.start_terms:  # every lexeme starts here, so its terminal is built before any byte reaches it
+            if self._dfas[t] is None:
+                self._build_terminal(t, self.max_seconds)
         return s
 
     def _scan(self, ended: list[tuple[EarleySet, int]]) -> EarleySet | None:

@@ -10,8 +10,9 @@ verdicts are memoized on its (interned, immutable) Earley set. For one lexeme a 
 ``(terminal, dfa_state)``, cached as packed words; the same walk lists the crossing points, where the DFA accepts
 with bytes still to come; or (b) at some crossing point the rest of the token is viable after the lexeme ends:
 the rest starts a fresh lexeme at one of the following boundary sets, and a per-terminal walk of every token
-suffix (bit-packed, cached) says whether it stays inside that terminal (viable) or may cross again (then, and
-only then, the parser walks the token, as a sorted-prefix walk).
+suffix (bit-packed, cached) says whether it stays inside that terminal (viable) or may cross again; those rests
+are followed set by set, each step one numpy walk of all of them (``_viable_rests``), never byte by byte
+through the parser.
 """
 
 from __future__ import annotations
@@ -70,21 +71,21 @@ class GrammarMaskIndex:
         self._eos = np.array(vocab.eos_token_ids, dtype=np.int64)
         self._flat: dict[int, np.ndarray] = {}
         self._cache: dict[tuple[int, int], LexemeEntry] = {}
-        self._splits: dict[tuple[int, int, frozenset[int]], tuple[np.ndarray | None, list[int]]] = {}
+        self._splits: dict[tuple[int, int, frozenset[int]], tuple[np.ndarray | None, np.ndarray, np.ndarray]] = {}
         self._lock = threading.Lock()
 
     def warm(self, max_seconds: float = 2.0) -> None:
-        """Precompute the suffix walks and fresh-lexeme walks of the terminals, within ``max_seconds``.
+        """Precompute the suffix walks and fresh-lexeme walks of the terminals built so far, within ``max_seconds``.
 
         So their cost lands at compile time instead of in the first masks; what the budget leaves out is
         computed on first use as usual.
         """
         deadline = time.monotonic() + max_seconds
-        for t, dfa in enumerate(self.cfg.dfas):
+        for t in self.cfg.built_terminals():
             if time.monotonic() > deadline:
                 break
             self._suffix_walk(t)
-            self.entry(t, dfa.start)
+            self.entry(t, self.cfg.dfa(t).start)
 
     # --- shared helpers ------------------------------------------------------------------------------------------
 
@@ -182,26 +183,84 @@ class GrammarMaskIndex:
 
         After the lexeme ends, the rest of the token starts a fresh lexeme at one of the boundary sets that
         follow. Where the rest stays inside such a terminal (``_suffix_walk``: vectorized over every token suffix)
-        the token is viable; where it may end that terminal too, the parser walks the token (a prefix-sharing
-        byte walk: such tokens often share long prefixes, e.g. runs of ``-``); else it is dead. The split into
-        "viable" and "walk it" depends only on ``(t, s)`` and the terminals that may start after it, which recur
-        across parse contexts, so it is cached on those; only the walks depend on ``k``.
+        the token is viable; where it may end that terminal too, the rest is followed further by
+        ``_viable_rests``; else it is dead. The split into "viable" and "follow it" depends only on ``(t, s)`` and
+        the terminals that may start after it, which recur across parse contexts, so it is cached on those; only
+        the following depends on ``k``.
         """
         starts = frozenset(t2 for b in self.cfg.end_sets(k, t) for t2 in b.start_terms)
-        good, need = self._crossing_split(t, s, starts, e)
-        if not need:
+        good, need_rank, need_flat = self._crossing_split(t, s, starts, e)
+        if not len(need_rank):
             return good, _NO_IDS
-        walked = self.viable_tokens(GrammarParserState((), ((k, t, s),)), need)
-        return good, np.array(walked, dtype=np.int64)
+        ranks = self._viable_rests([(b, need_flat, need_rank) for b in self.cfg.end_sets(k, t)])
+        return good, self.sorted_ids[ranks].astype(np.int64)
+
+    def _viable_rests(self, todo: list[tuple[EarleySet, np.ndarray, np.ndarray]]) -> np.ndarray:
+        """The ranks of the tokens whose rest is viable, for ``(set, rest starts, token ranks)`` triples.
+
+        A rest starting at byte position p right after boundary set ``b`` is viable iff for some terminal
+        ``b`` expects, a fresh lexeme reaches the token's end alive, or ends at some q inside the token and the
+        rest from q is viable after one of the sets that follow. Every step is a numpy walk of all the rests of
+        one (set, terminal) at once, so a token costs a few array operations instead of a parser step per byte.
+        Each (set, position) pair is followed once: the pair alone decides the verdict.
+        """
+        viable = np.zeros(len(self.sorted_ids), dtype=bool)
+        seen: dict[EarleySet, set[int]] = {}
+        while todo:
+            b, flats, ranks = todo.pop()
+            keep = ~viable[ranks]
+            done = seen.setdefault(b, set())
+            if done:
+                keep &= np.fromiter((f not in done for f in flats.tolist()), dtype=bool, count=len(flats))
+            flats, ranks = flats[keep], ranks[keep]
+            if not len(flats):
+                continue
+            done.update(flats.tolist())
+            for t2 in b.start_terms:
+                stay, at, ends = self._walk_rests(t2, flats)
+                viable[ranks[stay]] = True
+                if len(at):
+                    todo.extend((b2, ends, ranks[at]) for b2 in self.cfg.end_sets(b, t2))
+        return np.flatnonzero(viable)
+
+    def _walk_rests(self, terminal: int, flats: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Walk fresh lexemes of ``terminal`` from byte positions ``flats`` to the end of their tokens.
+
+        Returns:
+            ``(stay, at, ends)``: bool per position, the walk reaches its token's end alive; and the crossings,
+            as the index of the position they came from and the position after the byte where the terminal
+            accepts with bytes of the token still to come.
+        """
+        dfa = self.cfg.dfa(terminal)
+        table, classes, acc = dfa.table, dfa.classes, dfa.accepting
+        idx = np.arange(len(flats))
+        pos = flats.copy()
+        end = self._end_of[flats]
+        cur = np.full(len(flats), dfa.start, dtype=np.int64)
+        stay = np.zeros(len(flats), dtype=bool)
+        at: list[np.ndarray] = []
+        ends: list[np.ndarray] = []
+        while len(idx):
+            cur = table[cur, classes[self._buf[pos]]]
+            live = cur != DEAD
+            idx, cur, pos, end = idx[live], cur[live], pos[live] + 1, end[live]
+            over = pos == end
+            stay[idx[over]] = True
+            idx, cur, pos, end = idx[~over], cur[~over], pos[~over], end[~over]
+            crossing = acc[cur]
+            at.append(idx[crossing])
+            ends.append(pos[crossing])
+        return stay, np.concatenate(at) if at else _NO_IDS, np.concatenate(ends) if ends else _NO_IDS
 
     def _crossing_split(
         self, t: int, s: int, starts: frozenset[int], e: LexemeEntry
-    ) -> tuple[np.ndarray | None, list[int]]:
+    ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
         """The crossing tokens of lexeme state ``(t, s)``, split by what may follow (cached).
 
         Returns:
-            ``(good, need)``: mask words (None if empty) of the tokens whose rest stays inside a terminal of
-            ``starts``, and the ids, in byte order, whose rest may end such a terminal too (to be walked).
+            ``(good, need_rank, need_flat)``: mask words (None if empty) of the tokens whose rest stays inside
+            a terminal of ``starts``; and the crossings of the other tokens whose rest may end such a terminal too
+            (token rank, where the rest starts), to be followed further.
         """
         key = (t, s, starts)
         got = self._splits.get(key)
@@ -211,20 +270,16 @@ class GrammarMaskIndex:
         alive = _bit(stays, e.cross_flat)
         again = _bit(crosses, e.cross_flat)
         # Boolean marks per rank instead of np.unique: crossing lists run to 10^5 entries for word-like terminals.
-        n = len(self.sorted_ids)
-        good_mark = np.zeros(n, dtype=bool)
+        good_mark = np.zeros(len(self.sorted_ids), dtype=bool)
         good_mark[e.cross_rank[alive]] = True
-        need_mark = np.zeros(n, dtype=bool)
-        need_mark[e.cross_rank[again]] = True
-        need_mark &= ~good_mark
-        need: list[int] = self.sorted_ids[np.flatnonzero(need_mark)].tolist()
+        follow = again & ~good_mark[e.cross_rank]
         good = None
         if good_mark.any():
             good = self._pack(self.sorted_ids[np.flatnonzero(good_mark)].astype(np.int64))
             good.flags.writeable = False
-        got = (good, need)
+        got = (good, e.cross_rank[follow], e.cross_flat[follow])
         with self._lock:
-            if len(self._splits) > 1024:  # bounded: an entry is at most one mask row plus a short id list
+            if len(self._splits) > 1024:  # bounded: an entry is at most one mask row plus the crossings to follow
                 self._splits.clear()
             self._splits[key] = got
         return got
@@ -256,14 +311,14 @@ class GrammarMaskIndex:
         got = self._suffix.get(terminal)
         if got is not None:
             return got
-        shared = terminal_walks(self.cfg.dfas[terminal], self.vocab.fingerprint())
+        shared = terminal_walks(self.cfg.dfa(terminal), self.vocab.fingerprint())
         if shared.suffix is not None:
             self._suffix[terminal] = shared.suffix
             return shared.suffix
         if self._trie is None or self._kernels is None:
             got = self.suffix_walk_reference(terminal)
         else:
-            dfa = self.cfg.dfas[terminal]
+            dfa = self.cfg.dfa(terminal)
             stays = np.zeros(len(self._buf), dtype=bool)
             crosses = np.zeros(len(self._buf), dtype=bool)
             start = int(dfa.start)
@@ -276,7 +331,7 @@ class GrammarMaskIndex:
     def suffix_walk_reference(self, terminal: int) -> tuple[np.ndarray, np.ndarray]:
         """``_suffix_walk`` by a numpy walk of every byte position at once (no cache; the tests' oracle)."""
         flat = self._table(terminal)
-        dfa = self.cfg.dfas[terminal]
+        dfa = self.cfg.dfa(terminal)
         acc = dfa.accepting
         total = len(self._buf)
         stays = np.zeros(total, dtype=bool)
@@ -302,7 +357,7 @@ class GrammarMaskIndex:
         key = (terminal, dfa_state)
         got = self._cache.get(key)
         if got is None:
-            dfa = self.cfg.dfas[terminal]
+            dfa = self.cfg.dfa(terminal)
             # A fresh lexeme's walk is the same in every grammar using this terminal: shared (terminal_cache.py).
             shared = terminal_walks(dfa, self.vocab.fingerprint()) if dfa_state == dfa.start else None
             got = shared.start_entry if shared is not None else None
@@ -317,7 +372,7 @@ class GrammarMaskIndex:
     def _table(self, terminal: int) -> np.ndarray:
         flat = self._flat.get(terminal)
         if flat is None:
-            dfa = self.cfg.dfas[terminal]
+            dfa = self.cfg.dfa(terminal)
             # Expand byte classes once: [state * 256 + byte] -> next state, so the walk is one gather per byte.
             flat = np.ascontiguousarray(dfa.table[:, dfa.classes]).reshape(-1).astype(np.int64)
             self._flat[terminal] = flat
@@ -327,7 +382,7 @@ class GrammarMaskIndex:
         k, trie = self._kernels, self._trie
         if k is None or trie is None or trie.kernel_arrays is None:
             return self.compute_reference(terminal, dfa_state)
-        dfa = self.cfg.dfas[terminal]
+        dfa = self.cfg.dfa(terminal)
         words = np.zeros((self.num_words + 1) // 2, dtype=np.int64)
         cross = np.empty(trie.num_nodes, dtype=np.int64)
         num = int(k.lexeme_walk(dfa.table, dfa.classes, dfa.accepting, int(dfa_state), trie.kernel_arrays, words, cross,
@@ -349,7 +404,7 @@ class GrammarMaskIndex:
         """The ``LexemeEntry`` by a numpy walk of the whole vocabulary (no cache; the tests' oracle)."""
         walk = self.vocab.walk_data()
         flat = self._table(terminal)
-        acc = self.cfg.dfas[terminal].accepting
+        acc = self.cfg.dfa(terminal).accepting
         n = len(walk.order)
         final = np.zeros(n, dtype=np.int64)
         ranks: list[np.ndarray] = []

@@ -77,7 +77,7 @@ def compile_lowered(
         from constrained.byte_dfa import ByteDFA
 
         return _regular(ByteDFA.from_node(NOTHING), vocab, lowered)
-    cfg = CompiledCFG(grammar, max_terminal_states=max_states, max_seconds=max_seconds)
+    cfg = CompiledCFG(grammar, max_terminal_states=max_states, max_seconds=max_seconds, lazy_terminals=True)
     compiled = CompiledSchemaGrammar(cfg, vocab, lowered)
     if vocab is not None:
         compiled.index  # noqa: B018 -- build the shared mask index once, at compile time

@@ -127,3 +127,50 @@ def test_rejected_token_fails_only_that_request(tiny: LoadedModel) -> None:
     assert set(errors) == {"0"} and "rejected" in errors["0"]
     assert outs[0].outputs[0].finish_reason == "abort"
     assert outs[1].outputs[0].finish_reason == "length" and len(outs[1].outputs[0].token_ids) == 5
+
+
+class _OverBudgetMatcher:
+    """Allows every token, then goes over a budget on the second mask or on the second advance."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+        self.masks = self.advances = 0
+
+    def fill_bitmask(self, words: Any) -> None:
+        self.masks += 1
+        if self.where == "mask" and self.masks == 2:
+            raise constrained.BudgetExceeded("max_states", "terminal T7 needs more than 10 DFA states")
+        words[:] = -1
+
+    def advance(self, token: int) -> bool:
+        self.advances += 1
+        if self.where == "advance" and self.advances == 2:
+            raise constrained.BudgetExceeded("max_items", "an Earley set grew past 10 items")
+        return True
+
+    def is_terminated(self) -> bool:
+        return False
+
+    def forced_tokens(self, limit: int = 64) -> list[int]:
+        return []
+
+
+class _OverBudget:
+    def __init__(self, where: str) -> None:
+        self.where = where
+
+    def matcher(self) -> _OverBudgetMatcher:
+        return _OverBudgetMatcher(self.where)
+
+
+@pytest.mark.parametrize("where", ["mask", "advance"])
+def test_constraint_over_budget_at_run_time_fails_only_that_request(tiny: LoadedModel, where: str) -> None:
+    bad = SamplingParams(temperature=0.0, max_tokens=6, constraint=_OverBudget(where))
+    plain = SamplingParams(temperature=0.0, max_tokens=6, ignore_eos=True)
+    outs, errors = run(make(tiny), [([5, 6], bad), ([5, 6], plain), ([7], plain)])
+    assert set(errors) == {"0"} and errors["0"].startswith("the constraint failed")
+    assert ("T7" if where == "mask" else "Earley set") in errors["0"]
+    assert outs[0].outputs[0].finish_reason == "abort"
+    assert len(outs[0].outputs[0].token_ids) == 1  # the token before the failure is kept
+    for out in outs[1:]:  # the rest of the batch carries on
+        assert out.outputs[0].finish_reason == "length" and len(out.outputs[0].token_ids) == 6
