@@ -125,12 +125,6 @@ class TokenTrie:
             self._local.scratch = got
         return got
 
-    def subtree_ranks(self, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per node, the ranks ``[lo, hi)`` of the tokens that pass through it *and go on past it*."""
-        assert self.kernel_arrays is not None
-        end, first, count = self.kernel_arrays[2:5]
-        return first[nodes].astype(np.int64) + count[nodes], first[end[nodes]].astype(np.int64)
-
 
 def build_trie(vocab: Vocabulary) -> TokenTrie:
     """Sort the walkable tokens by bytes and build the trie (use ``Vocabulary.trie()``, which caches it)."""

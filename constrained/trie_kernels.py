@@ -301,6 +301,62 @@ def lexeme_walk(table, classes, accepting, state, trie, words, cross, scratch): 
 
 
 @njit(cache=True, nogil=True)
+def crossing_tokens(nodes, trie, starts):  # pragma: no cover - compiled
+    """For crossing ``nodes``: every token that goes on past one (its rank) and where its rest starts in ``buf``."""
+    depth, end, first, count = trie[1], trie[2], trie[3], trie[4]
+    total = 0
+    for j in range(len(nodes)):
+        i = nodes[j]
+        total += first[end[i]] - first[i] - count[i]
+    ranks = np.empty(total, dtype=np.int64)
+    flats = np.empty(total, dtype=np.int64)
+    k = 0
+    for j in range(len(nodes)):
+        i = nodes[j]
+        d = depth[i]
+        for r in range(first[i] + count[i], first[end[i]]):
+            ranks[k] = r
+            flats[k] = starts[r] + d
+            k += 1
+    return ranks, flats
+
+
+@njit(cache=True, nogil=True)
+def rest_walk(table, classes, accepting, start, buf, end_of, flats):  # pragma: no cover - compiled
+    """Fresh lexemes from byte positions ``flats`` to the end of their tokens.
+
+    Returns ``(stay, at, ends)``: per position, whether the walk reaches its token's end alive; and per crossing
+    (the terminal accepts with bytes of the token still to come), the index of its position and where the rest
+    after it starts.
+    """
+    n = len(flats)
+    room = 0
+    for j in range(n):
+        room += end_of[flats[j]] - flats[j]
+    stay = np.zeros(n, dtype=np.bool_)
+    at = np.empty(room, dtype=np.int64)
+    ends = np.empty(room, dtype=np.int64)
+    x = 0
+    for j in range(n):
+        q = flats[j]
+        e = end_of[q]
+        s = start
+        while True:
+            s = table[s, classes[buf[q]]]
+            if s == DEAD:
+                break
+            q += 1
+            if q == e:
+                stay[j] = True
+                break
+            if accepting[s]:
+                at[x] = j
+                ends[x] = q
+                x += 1
+    return stay, at[:x], ends[:x]
+
+
+@njit(cache=True, nogil=True)
 def suffix_walk(table, classes, accepting, start, buf, end_of, stays, crosses):  # pragma: no cover
     """Per byte position p: the rest of p's token from p stays inside the terminal / may end it early."""
     for p in range(len(buf)):

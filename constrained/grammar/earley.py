@@ -29,6 +29,7 @@ import weakref
 
 from constrained.byte_dfa import DEAD, ByteDFA
 from constrained.errors import BudgetExceeded
+from constrained.gc_pause import gc_paused
 from constrained.grammar.ir import Grammar
 from constrained.grammar.parse_state import MISSING, EarleySet, GrammarParserState, Lexeme, leo_top
 from constrained.grammar.terminal_cache import terminal_dfa
@@ -132,7 +133,8 @@ class CompiledCFG:
     def _build_terminal(self, t: int, max_seconds: float) -> ByteDFA:
         name = self.term_names[t]
         try:
-            dfa = terminal_dfa(self.grammar.terminals[name], self.max_terminal_states, max_seconds)  # shared
+            with gc_paused():  # built while parsing too: the collector would double the time (gc_pause.py)
+                dfa = terminal_dfa(self.grammar.terminals[name], self.max_terminal_states, max_seconds)  # shared
         except BudgetExceeded as e:
             where = self.grammar.where(name)
             label = name if where == name else f"{name} ({where})"

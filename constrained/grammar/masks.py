@@ -232,6 +232,16 @@ class GrammarMaskIndex:
             accepts with bytes of the token still to come.
         """
         dfa = self.cfg.dfa(terminal)
+        if self._kernels is None or self._trie is None:
+            return self.walk_rests_reference(terminal, flats)
+        got: tuple[np.ndarray, np.ndarray, np.ndarray] = self._kernels.rest_walk(
+            dfa.table, dfa.classes, dfa.accepting, int(dfa.start), self._trie.buf, self._end_of, flats
+        )
+        return got
+
+    def walk_rests_reference(self, terminal: int, flats: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``_walk_rests`` by numpy, one array step per byte depth for all positions (the tests' oracle)."""
+        dfa = self.cfg.dfa(terminal)
         table, classes, acc = dfa.table, dfa.classes, dfa.accepting
         idx = np.arange(len(flats))
         pos = flats.copy()
@@ -390,14 +400,7 @@ class GrammarMaskIndex:
         out = words.view("<i4")[: self.num_words].astype(np.int32)
         out.flags.writeable = False
         # Crossing nodes -> every token through them that goes on, and where its rest starts in the byte buffer.
-        nodes = cross[:num]
-        lo, hi = trie.subtree_ranks(nodes)
-        lens = hi - lo
-        total = int(lens.sum())
-        offsets = np.repeat(lo - (np.cumsum(lens) - lens), lens)
-        ranks = np.arange(total, dtype=np.int64) + offsets
-        depth = trie.kernel_arrays[1]
-        flats = self._starts[ranks] + np.repeat(depth[nodes].astype(np.int64), lens)
+        ranks, flats = k.crossing_tokens(cross[:num], trie.kernel_arrays, self._starts)
         return LexemeEntry(out, ranks, flats)
 
     def compute_reference(self, terminal: int, dfa_state: int) -> LexemeEntry:
