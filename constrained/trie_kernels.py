@@ -357,6 +357,28 @@ def rest_walk(table, classes, accepting, start, buf, end_of, flats):  # pragma: 
 
 
 @njit(cache=True, nogil=True)
+def split_crossings(stays, crosses, cross_rank, cross_flat, num_ranks):  # pragma: no cover - compiled
+    """``(good, follow)``: the two verdicts of ``GrammarMaskIndex.split_marks`` in one pass over the crossings.
+
+    ``good`` per token rank: the rest after one of its crossings stays inside a next terminal; ``follow`` per
+    crossing: its rest may end such a terminal too and its token is not good already. ``stays``/``crosses`` are
+    little-endian packed bits over byte positions.
+    """
+    good = np.zeros(num_ranks, dtype=np.bool_)
+    follow = np.zeros(len(cross_rank), dtype=np.bool_)
+    for i in range(len(cross_rank)):
+        p = cross_flat[i]
+        if (stays[p >> 3] >> (p & 7)) & 1:
+            good[cross_rank[i]] = True
+        elif (crosses[p >> 3] >> (p & 7)) & 1:
+            follow[i] = True
+    for i in range(len(cross_rank)):
+        if follow[i] and good[cross_rank[i]]:
+            follow[i] = False
+    return good, follow
+
+
+@njit(cache=True, nogil=True)
 def suffix_walk(table, classes, accepting, start, buf, end_of, stays, crosses):  # pragma: no cover
     """Per byte position p: the rest of p's token from p stays inside the terminal / may end it early."""
     for p in range(len(buf)):

@@ -205,17 +205,17 @@ class GrammarMaskIndex:
         Each (set, position) pair is followed once: the pair alone decides the verdict.
         """
         viable = np.zeros(len(self.sorted_ids), dtype=bool)
-        seen: dict[EarleySet, set[int]] = {}
+        seen: dict[EarleySet, list[np.ndarray]] = {}
         while todo:
             b, flats, ranks = todo.pop()
             keep = ~viable[ranks]
-            done = seen.setdefault(b, set())
-            if done:
-                keep &= np.fromiter((f not in done for f in flats.tolist()), dtype=bool, count=len(flats))
+            done = seen.setdefault(b, [])
+            if done:  # rare: a set met again (e.g. after ignored text); most sets are visited once
+                keep &= ~np.isin(flats, np.concatenate(done))
             flats, ranks = flats[keep], ranks[keep]
             if not len(flats):
                 continue
-            done.update(flats.tolist())
+            done.append(flats)
             for t2 in b.start_terms:
                 stay, at, ends = self._walk_rests(t2, flats)
                 viable[ranks[stay]] = True
@@ -277,12 +277,7 @@ class GrammarMaskIndex:
         if got is not None:
             return got
         stays, crosses = self._suffix_union(starts)
-        alive = _bit(stays, e.cross_flat)
-        again = _bit(crosses, e.cross_flat)
-        # Boolean marks per rank instead of np.unique: crossing lists run to 10^5 entries for word-like terminals.
-        good_mark = np.zeros(len(self.sorted_ids), dtype=bool)
-        good_mark[e.cross_rank[alive]] = True
-        follow = again & ~good_mark[e.cross_rank]
+        good_mark, follow = self.split_marks(stays, crosses, e)
         good = None
         if good_mark.any():
             good = self._pack(self.sorted_ids[np.flatnonzero(good_mark)].astype(np.int64))
@@ -293,6 +288,22 @@ class GrammarMaskIndex:
                 self._splits.clear()
             self._splits[key] = got
         return got
+
+    def split_marks(self, stays: np.ndarray, crosses: np.ndarray, e: LexemeEntry) -> tuple[np.ndarray, np.ndarray]:
+        """``(good per rank, follow per crossing)`` of ``_crossing_split`` (compiled, or numpy as the reference).
+
+        A token is good when the rest after one of its crossings stays inside a next terminal; a crossing is
+        followed when its rest may end such a terminal too and its token is not good already.
+        """
+        if self._kernels is not None:
+            got: tuple[np.ndarray, np.ndarray] = self._kernels.split_crossings(
+                stays, crosses, e.cross_rank, e.cross_flat, len(self.sorted_ids)
+            )
+            return got
+        # Boolean marks per rank instead of np.unique: crossing lists run to 10^5 entries for word-like terminals.
+        good_mark = np.zeros(len(self.sorted_ids), dtype=bool)
+        good_mark[e.cross_rank[_bit(stays, e.cross_flat)]] = True
+        return good_mark, _bit(crosses, e.cross_flat) & ~good_mark[e.cross_rank]
 
     def _suffix_union(self, terminals: frozenset[int]) -> tuple[np.ndarray, np.ndarray]:
         """``_suffix_walk`` OR-ed over a set of terminals (cached per set: the same boundaries recur)."""

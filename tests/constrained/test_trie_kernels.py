@@ -110,12 +110,20 @@ def test_grammar_walks_equal_reference(grammar: str, syntax: str, vocabs: list[V
             assert np.array_equal(stay, stay_ref), (grammar, t)
             got = sorted(zip(at.tolist(), ends.tolist(), strict=True))
             assert got == sorted(zip(at_ref.tolist(), ends_ref.tolist(), strict=True)), (grammar, t)
+            stays, crosses = index._suffix_union(frozenset(range(len(g.cfg.term_names))))
             for state in range(1, dfa.num_states):
                 fast, ref = index.entry(t, state), index.compute_reference(t, state)
                 assert np.array_equal(fast.words, ref.words), (grammar, t, state)
                 got = sorted(zip(fast.cross_rank.tolist(), fast.cross_flat.tolist(), strict=True))
                 want = sorted(zip(ref.cross_rank.tolist(), ref.cross_flat.tolist(), strict=True))
                 assert got == want, (grammar, t, state)
+                good, follow = index.split_marks(stays, crosses, fast)
+                kernels, index._kernels = index._kernels, None  # the numpy path
+                try:
+                    good_ref, follow_ref = index.split_marks(stays, crosses, fast)
+                finally:
+                    index._kernels = kernels
+                assert np.array_equal(good, good_ref) and np.array_equal(follow, follow_ref), (grammar, t, state)
 
 
 def test_reference_path_without_jit(bpe_tokenizer: Tokenizer) -> None:
