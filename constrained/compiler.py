@@ -268,8 +268,9 @@ def compile_json_schema(
 
 
 def _resources_key(resources: dict[str, Any] | None) -> str:
-    if resources is not None and not isinstance(resources, dict):
-        raise InvalidConstraint("resources must be a mapping from URIs to schema documents")
+    from constrained.json_schema import check_resources
+
+    check_resources(resources)  # before serializing: the cache key needs a mapping of URIs to documents
     try:  # sorted by URI; each document keeps its key order (property order is part of the language)
         return json.dumps(sorted((resources or {}).items()), separators=(",", ":"), ensure_ascii=False)
     except (TypeError, ValueError) as e:

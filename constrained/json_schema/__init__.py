@@ -125,11 +125,7 @@ def lower_json_schema(
         raise InvalidConstraint(f"schema fails its meta-schema: {exc.message}", where) from exc
     if property_order not in PROPERTY_ORDERS:
         raise InvalidConstraint(f"property_order must be one of {', '.join(PROPERTY_ORDERS)}, not {property_order!r}")
-    documents = resources.items() if isinstance(resources, dict) else ()
-    if resources is not None and not (
-        isinstance(resources, dict) and all(isinstance(u, str) and isinstance(d, dict | bool) for u, d in documents)
-    ):
-        raise InvalidConstraint("resources must map URIs (strings) to schema documents (objects or booleans)")
+    check_resources(resources)
     if formats not in FORMAT_MODES:
         raise InvalidConstraint(f"formats must be one of {', '.join(FORMAT_MODES)}, not {formats!r}")
     lw = Lowerer(
@@ -152,4 +148,13 @@ def lower_json_schema(
     return LoweredSchema(node, [Weakening(*w) for w in lw.weakened], rules, bounded, ignored)
 
 
-__all__ = ["FORMAT_MODES", "PROPERTY_ORDERS", "LoweredSchema", "Weakening", "lower_json_schema"]
+__all__ = ["FORMAT_MODES", "PROPERTY_ORDERS", "LoweredSchema", "Weakening", "check_resources", "lower_json_schema"]
+
+
+def check_resources(resources: object) -> None:
+    """Raise ``InvalidConstraint`` unless ``resources`` is None or maps URIs (str) to schema documents."""
+    documents = resources.items() if isinstance(resources, dict) else ()
+    if resources is not None and not (
+        isinstance(resources, dict) and all(isinstance(u, str) and isinstance(d, dict | bool) for u, d in documents)
+    ):
+        raise InvalidConstraint("resources must map URIs (strings) to schema documents (objects or booleans)")
