@@ -24,6 +24,7 @@ cubic (Earley's bound): ``max_set_work`` turns a runaway step into ``BudgetExcee
 
 from __future__ import annotations
 
+import threading
 import time
 import weakref
 
@@ -105,6 +106,8 @@ class CompiledCFG:
         self._acc: list[list[bool]] = [[] for _ in range(n)]
         self._out: list[list[bool]] = [[] for _ in range(n)]
         self._start: list[int] = [DEAD] * n
+        self._build_lock = threading.Lock()
+        self._failed: dict[int, BudgetExceeded] = {}
         if not lazy_terminals:
             deadline = time.monotonic() + max_seconds
             for t in range(n):
@@ -131,22 +134,30 @@ class CompiledCFG:
         return null
 
     def _build_terminal(self, t: int, max_seconds: float) -> ByteDFA:
-        name = self.term_names[t]
-        try:
-            with gc_paused():  # built while parsing too: the collector would double the time (gc_pause.py)
-                dfa = terminal_dfa(self.grammar.terminals[name], self.max_terminal_states, max_seconds)  # shared
-        except BudgetExceeded as e:
-            where = self.grammar.where(name)
-            label = name if where == name else f"{name} ({where})"
-            raise BudgetExceeded(e.limit, f"terminal {label}: {e.detail}") from None
-        # The lists first, the DFA last: a terminal counts as built once ``_dfas[t]`` is set.
-        self._rows[t] = dfa.row_lists()  # shared with the cached terminal automata
-        self._cls[t] = dfa.class_list()
-        self._acc[t] = dfa.accepting.tolist()
-        self._out[t] = dfa.has_out.tolist()
-        self._start[t] = dfa.start
-        self._dfas[t] = dfa
-        return dfa
+        with self._build_lock:  # matchers of one grammar may run in several threads
+            built = self._dfas[t]
+            if built is not None:
+                return built
+            failed = self._failed.get(t)
+            if failed is not None:  # a terminal over its budget stays over it: do not spend the budget again
+                raise BudgetExceeded(failed.limit, failed.detail)
+            name = self.term_names[t]
+            try:
+                with gc_paused():  # built while parsing too: the collector would double the time (gc_pause.py)
+                    dfa = terminal_dfa(self.grammar.terminals[name], self.max_terminal_states, max_seconds)  # shared
+            except BudgetExceeded as e:
+                where = self.grammar.where(name)
+                label = name if where == name else f"{name} ({where})"
+                self._failed[t] = BudgetExceeded(e.limit, f"terminal {label}: {e.detail}")
+                raise BudgetExceeded(e.limit, f"terminal {label}: {e.detail}") from None
+            # The lists first, the DFA last: a terminal counts as built once ``_dfas[t]`` is set.
+            self._rows[t] = dfa.row_lists()  # shared with the cached terminal automata
+            self._cls[t] = dfa.class_list()
+            self._acc[t] = dfa.accepting.tolist()
+            self._out[t] = dfa.has_out.tolist()
+            self._start[t] = dfa.start
+            self._dfas[t] = dfa
+            return dfa
 
     def dfa(self, t: int) -> ByteDFA:
         """Terminal ``t``'s DFA (built now if it was not yet; raises ``BudgetExceeded`` past the limits)."""

@@ -68,6 +68,9 @@ def test_terminal_over_budget_raises_when_first_expected() -> None:
     with pytest.raises(constrained.BudgetExceeded) as info:
         compiled.accepts('{"next":null,"tag":"ab"}')
     assert info.value.limit == "max_states" and str(info.value).startswith("terminal T")
+    with pytest.raises(constrained.BudgetExceeded) as again:  # remembered, not rebuilt
+        compiled.accepts('{"next":null,"tag":"ba"}')
+    assert str(again.value) == str(info.value)
 
 
 @pytest.fixture(scope="module")
