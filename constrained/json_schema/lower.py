@@ -13,7 +13,7 @@ from typing import Any
 
 from jsonschema import FormatChecker
 
-from constrained.dfa_ops import difference
+from constrained.dfa_ops import difference, intersection, is_empty
 from constrained.errors import BudgetExceeded, UnsupportedFeature
 from constrained.regex_ast import NOTHING, Node, alt, literal
 
@@ -23,14 +23,14 @@ from .conditional import split_conditional
 from .dependencies import KEYWORDS as DEPENDENCY_KEYWORDS
 from .dependencies import has_dependencies, split_dependencies
 from .merge import ALL_TYPES, CannotMerge, has_constraints, localize_unevaluated, merge, types_of
-from .negation import NEGATABLE_TYPES, apply_not, not_required
+from .negation import NEGATABLE_TYPES, apply_not, exact_string_part, not_required
 from .objects import object_node
 from .one_of import separate_branches
 from .policy import POLICY, STRUCTURAL, refusals
 from .property_order import MAX_ANY_ORDER
 from .refs import document_resolver, enter, resolve
 from .rules import ANY_RULE, rule_ref
-from .scalars import number_node, string_node
+from .scalars import number_bounds, number_node, string_node
 from .values import any_value, any_value_body, number_spellings, value_node, widest_object
 
 _OLD_DRAFTS = ("draft-03", "draft-04", "draft-06", "draft-07")  # as the meta-schema URIs spell them
@@ -38,6 +38,9 @@ _OLD_DRAFTS = ("draft-03", "draft-04", "draft-06", "draft-07")  # as the meta-sc
 # self-references per level), so lowering stops with BudgetExceeded instead of running away.
 MAX_SCHEMA_VISITS = 20_000
 MAX_MEMO_CONTEXTS = 16  # recursion contexts remembered per subschema
+PROOF_DEPTH = 2  # levels of properties/items a oneOf disjointness proof looks into
+PROOF_MAX_STATES = 20_000  # a proof that two string languages do not meet gives up past these (not proven)
+PROOF_MAX_SECONDS = 1.0
 _TYPE_ORDER = ("null", "boolean", "object", "array", "string", "number", "integer")
 
 
@@ -387,7 +390,7 @@ class Lowerer:
         expanded = [self.expand(b, f"{ptr}/anyOf/{i}", enter(b, res, self.spec))[:2] for i, b in enumerate(branches)]
         allowed = types_of(siblings)
         if all(
-            self._pair_disjoint(*expanded[i], *expanded[j], 1, allowed)
+            self._pair_disjoint(*expanded[i], *expanded[j], allowed=allowed)
             for i in range(len(expanded))
             for j in range(i + 1, len(expanded))
         ):
@@ -422,7 +425,7 @@ class Lowerer:
             expanded.append((s, sres))
             followed.append(keys)
         if all(
-            self._pair_disjoint(*expanded[i], *expanded[j], 1, allowed)
+            self._pair_disjoint(*expanded[i], *expanded[j], allowed=allowed)
             for i in range(len(expanded))
             for j in range(i + 1, len(expanded))
         ):
@@ -449,7 +452,7 @@ class Lowerer:
         return self._through(keys, ptr, lambda: self.lower(schema, ptr, res))
 
     def _pair_disjoint(
-        self, a: Any, ares: Any, b: Any, bres: Any, depth: int, allowed: frozenset[str] = ALL_TYPES
+        self, a: Any, ares: Any, b: Any, bres: Any, depth: int = PROOF_DEPTH, allowed: frozenset[str] = ALL_TYPES
     ) -> bool:
         """True only when no instance (of the ``allowed`` types) can be valid against both ``a`` and ``b``."""
         common = types_of(a) & types_of(b) & allowed
@@ -463,12 +466,49 @@ class Lowerer:
                         return True
         except Exception:  # noqa: BLE001 - undecidable here means "maybe overlapping"
             return False
-        if depth == 0 or not isinstance(a, dict) or not isinstance(b, dict):
+        if not isinstance(a, dict) or not isinstance(b, dict):
             return False
-        if common == {"array"}:
-            return self._arrays_disjoint(a, ares, b, bres, depth)
-        if common != {"object"}:
+        return all(self._disjoint_as(t, a, ares, b, bres, depth) for t in sorted(common))
+
+    def _disjoint_as(self, json_type: str, a: dict, ares: Any, b: dict, bres: Any, depth: int) -> bool:
+        """True only when no instance of ``json_type`` can be valid against both ``a`` and ``b``."""
+        if json_type == "number":
+            return _intervals_apart(number_bounds(a), number_bounds(b))
+        if json_type == "string":
+            return self._strings_disjoint(a, ares, b, bres)
+        if json_type == "array":
+            return _counts_apart(a, b, "minItems", "maxItems") or (
+                depth > 0 and self._arrays_disjoint(a, ares, b, bres, depth)
+            )
+        if json_type == "object":
+            return _counts_apart(a, b, "minProperties", "maxProperties") or (
+                depth > 0 and self._objects_disjoint(a, ares, b, bres, depth)
+            )
+        return False
+
+    def _strings_disjoint(self, a: dict, ares: Any, b: dict, bres: Any) -> bool:
+        """Whether the strings of ``a`` and ``b`` never meet: both known exactly and their automata do not intersect.
+
+        The lowering of an exact string part is exactly its strings (``negation.py``), or a superset where lenient
+        mode dropped a pattern, which still proves disjointness; a stricter construction would not, so none may
+        be involved. Nothing the trial lowering records is kept.
+        """
+        pa, pb = exact_string_part(a), exact_string_part(b)
+        if pa is None or pb is None or len(pa) == len(pb) == 1:
+            return False  # not known exactly, or both are every string
+        weakened, bounded = len(self.weakened), len(self.bounds_hit)
+        try:
+            nodes = [self.lower(pa, "", ares), self.lower(pb, "", bres)]
+            stricter = len(self.bounds_hit) > bounded
+            common = intersection(*nodes, max_states=PROOF_MAX_STATES, max_seconds=PROOF_MAX_SECONDS)
+            return not stricter and is_empty(common, max_states=PROOF_MAX_STATES, max_seconds=PROOF_MAX_SECONDS)
+        except (UnsupportedFeature, BudgetExceeded):
             return False
+        finally:
+            del self.weakened[weakened:], self.bounds_hit[bounded:]
+
+    def _objects_disjoint(self, a: dict, ares: Any, b: dict, bres: Any, depth: int) -> bool:
+        """Objects: a key one side requires and the other forbids, closed and apart, or a required tag apart."""
         if any(_forbids(y, n) for x, y in ((a, b), (b, a)) for n in x.get("required", [])):
             return True  # one side requires a key the other side cannot have
         if _closed_apart(a, b) and max(_count(a, "minProperties"), _count(b, "minProperties")) >= 1:
@@ -495,6 +535,19 @@ class Lowerer:
 def _count(schema: dict, keyword: str) -> int:
     value = schema.get(keyword, 0)
     return int(value) if isinstance(value, int | float) else 0
+
+
+def _intervals_apart(x: tuple[Any, bool, Any, bool], y: tuple[Any, bool, Any, bool]) -> bool:
+    """Whether two number ranges ``(low, low exclusive, high, high exclusive)`` (None: unbounded) do not meet."""
+    for (_, _, hi, hi_x), (lo, lo_x, _, _) in ((x, y), (y, x)):
+        if hi is not None and lo is not None and (hi < lo or (hi == lo and (hi_x or lo_x))):
+            return True
+    return False
+
+
+def _counts_apart(a: dict, b: dict, low: str, high: str) -> bool:
+    """Whether the item or property counts ``a`` and ``b`` allow (``minItems``..``maxItems``) do not meet."""
+    return any(y.get(high) is not None and _count(x, low) > _count(y, high) for x, y in ((a, b), (b, a)))
 
 
 def _closed_apart(a: dict, b: dict) -> bool:

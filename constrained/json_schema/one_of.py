@@ -62,7 +62,7 @@ def separate_branches(
     for i, (original, res) in enumerate(expanded):
         branch = _drop_free_types(original, expanded)
         for j, (other, ores) in enumerate(expanded):
-            if j == i or lw._pair_disjoint(branch, res, other, ores, 1, allowed):  # noqa: SLF001 - its own proof
+            if j == i or lw._pair_disjoint(branch, res, other, ores, allowed=allowed):  # noqa: SLF001 - its own proof
                 continue
             exact = _non_empty(lw, branch, res, other, ores, allowed)
             if exact is not None:
@@ -89,10 +89,10 @@ def _strings_apart(lw: Lowerer, expanded: list[tuple[Any, Any]], allowed: frozen
         branch = _drop_free_types(original, expanded)
         removed = []
         for j, (other, ores) in enumerate(expanded):
-            if j == i or lw._pair_disjoint(branch, res, other, ores, 1, allowed):  # noqa: SLF001
+            if j == i or lw._pair_disjoint(branch, res, other, ores, allowed=allowed):  # noqa: SLF001
                 continue
             strings = exact_string_part(other)
-            if strings is None or not lw._pair_disjoint(branch, res, other, ores, 1, allowed - {"string"}):  # noqa: SLF001
+            if strings is None or not lw._pair_disjoint(branch, res, other, ores, allowed=allowed - {"string"}):  # noqa: SLF001
                 return None
             removed.append(strings)
         out.append(_without_strings(branch, removed) if removed else branch)
@@ -118,7 +118,7 @@ def _non_empty(lw: Lowerer, a: Any, ares: Any, b: Any, bres: Any, allowed: froze
         return None
     for keyword, empty in (("minProperties", {}), ("minItems", [])):
         narrowed = {**a, keyword: max(1, a.get(keyword, 0))}
-        if not lw._pair_disjoint(narrowed, ares, b, bres, 1, allowed):  # noqa: SLF001
+        if not lw._pair_disjoint(narrowed, ares, b, bres, allowed=allowed):  # noqa: SLF001
             continue
         try:
             if not lw.valid(empty, a, ares) or lw.valid(empty, b, bres):
@@ -169,7 +169,7 @@ def _with_tag(lw: Lowerer, a: Any, ares: Any, b: Any, bres: Any, allowed: frozen
     pb = b.get("properties", {})
     for name in [n for n in a.get("properties", {}) if n in pb]:
         tagged = _require(a, name)
-        if lw._pair_disjoint(tagged, ares, b, bres, 1, allowed):  # noqa: SLF001
+        if lw._pair_disjoint(tagged, ares, b, bres, allowed=allowed):  # noqa: SLF001
             return tagged
     return None
 
@@ -183,7 +183,7 @@ def _without_key(lw: Lowerer, a: Any, ares: Any, b: Any, bres: Any, allowed: fro
             continue
         # ``name: false`` among the properties: an instance without the key is unaffected, one with it invalid.
         narrowed = {**a, "properties": {**a.get("properties", {}), name: False}}
-        if lw._pair_disjoint(narrowed, ares, b, bres, 1, allowed):  # noqa: SLF001
+        if lw._pair_disjoint(narrowed, ares, b, bres, allowed=allowed):  # noqa: SLF001
             return narrowed
     return None
 

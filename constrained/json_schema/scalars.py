@@ -103,7 +103,7 @@ _PLACES = Decimal(10) ** -30
 _WIDE = Context(prec=1000)
 
 
-def _bounds(schema: dict) -> tuple[Any, bool, Any, bool]:
+def number_bounds(schema: dict) -> tuple[Any, bool, Any, bool]:
     """(low, low exclusive, high, high exclusive) as the schema's own numbers.
 
     Folds the draft-4 boolean and the draft-6+ numeric spellings of the exclusive bounds.
@@ -149,7 +149,7 @@ def _float_bound(value: Any, strict: bool, upward: bool) -> Decimal:
 
 def number_node(lw: Lowerer, schema: dict, ptr: str, integer: bool) -> Node:
     """Number (or integer) texts allowed by the numeric keywords."""
-    lo, lo_x, hi, hi_x = _bounds(schema)
+    lo, lo_x, hi, hi_x = number_bounds(schema)
     step = schema.get("multipleOf")
     if step is not None and not (isinstance(step, int) or float(step).is_integer()):
         lw.refuse("multipleOf", f"{ptr}/multipleOf", "fractional multipleOf cannot be enforced exactly")
