@@ -23,7 +23,7 @@ from .conditional import split_conditional
 from .dependencies import KEYWORDS as DEPENDENCY_KEYWORDS
 from .dependencies import has_dependencies, split_dependencies
 from .merge import ALL_TYPES, CannotMerge, has_constraints, localize_unevaluated, merge, types_of
-from .negation import NEGATABLE_TYPES, apply_not, exact_string_part, not_required
+from .negation import NEGATABLE_TYPES, apply_not, exact_string_part, not_number_range, not_required
 from .objects import object_node
 from .one_of import separate_branches
 from .policy import POLICY, STRUCTURAL, refusals
@@ -281,6 +281,8 @@ class Lowerer:
                 schema = {k: v for k, v in schema.items() if k not in ("if", "then", "else")}
         if "not" in schema:
             rewritten = not_required(self, schema, ptr, res)
+            if rewritten is None:
+                rewritten = not_number_range(self, schema, ptr, res)
             if rewritten is not None:
                 return self.lower(rewritten, ptr, res)
         if "const" in schema or "enum" in schema:

@@ -12,7 +12,10 @@ Two constructions:
   so the outer schema keeps only strings.
 
 A third, at the schema level (``not_required``): ``not: {required: [a, b]}`` holds exactly for objects missing
-``a`` or missing ``b``; it becomes an ``anyOf`` of the outer schema with one of those keys forbidden.
+``a`` or missing ``b``; it becomes an ``anyOf`` of the outer schema with one of those keys forbidden. A fourth
+(``not_number_range``): ``not: {minimum: a, maximum: b}`` holds exactly for the numbers outside ``a..b`` (every
+non-number is valid against the range); it becomes an ``anyOf`` of the outer schema over the ranges below and
+above, plus the non-numbers when the negated schema also says ``type: number``.
 
 Anything else is refused: subtracting an under-approximated language would admit invalid texts.
 """
@@ -127,3 +130,83 @@ def not_required(lw: Lowerer, schema: dict, ptr: str, res: Any) -> dict | bool |
         for key in dict.fromkeys(negated["required"])
     ]
     return {"anyOf": variants} if variants else False
+
+
+_RANGE_KEYS = {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}
+
+
+def not_number_range(lw: Lowerer, schema: dict, ptr: str, res: Any) -> dict | bool | None:
+    """``schema`` rewritten without its ``not``, when that ``not`` is a number range, else None.
+
+    ``not {minimum: a, maximum: b}`` holds exactly for the numbers below ``a`` or above ``b`` (every non-number
+    is valid against the range, so invalid here); with ``type: number`` in the negated schema the non-numbers
+    are kept too. Each piece is the outer schema with its own bounds tightened to the piece, so the result is
+    exact: the pieces are ranges the number lowering builds exactly.
+    """
+    from .scalars import number_bounds
+
+    negated, _, _, _ = lw.expand(schema["not"], f"{ptr}/not", enter(schema["not"], res, lw.spec))
+    if not isinstance(negated, dict):
+        return None
+    keys = {k for k in negated if has_constraints({k: negated[k]})}
+    if not keys & _RANGE_KEYS or not keys <= _RANGE_KEYS | {"type"} or negated.get("type", "number") != "number":
+        return None
+    rest = {k: v for k, v in schema.items() if k != "not"}
+    lo, lo_x, hi, hi_x = number_bounds(negated)
+    own_lo, own_lo_x, own_hi, own_hi_x = number_bounds(rest)
+    dialect = str(lw.validator_cls.META_SCHEMA.get("$schema", ""))
+    boolean_exclusive = "draft-03" in dialect or "draft-04" in dialect
+    numbers = {k: v for k, v in rest.items() if k not in _RANGE_KEYS}
+    declared = rest.get("type")
+    declared = [declared] if isinstance(declared, str) else list(declared) if declared is not None else None
+    if declared is None:
+        numbers["type"] = "number"
+    elif not {"number", "integer"} & set(declared):
+        # No number here: every instance is valid against the range (false under not), unless the negated schema
+        # also asks for a number, which none is (true under not).
+        return rest if "type" in negated else False
+    else:
+        numbers["type"] = [t for t in declared if t in ("number", "integer")]
+    pieces: list[Any] = []
+    if lo is not None:  # below the range: x < lo (x <= lo when the range excludes lo), within the own bounds
+        top, top_x = _lower_of(own_hi, own_hi_x, lo, not lo_x)
+        pieces.append(_ranged(numbers, own_lo, own_lo_x, top, top_x, boolean_exclusive))
+    if hi is not None:  # above it
+        bottom, bottom_x = _higher_of(own_lo, own_lo_x, hi, not hi_x)
+        pieces.append(_ranged(numbers, bottom, bottom_x, own_hi, own_hi_x, boolean_exclusive))
+    if "type" in negated:  # the negated schema rejects every non-number: they are valid here
+        every = ["null", "boolean", "object", "array", "string"]
+        others = [t for t in (declared or every) if t not in ("number", "integer")]
+        if others:
+            pieces.append({**rest, "type": others})
+    return {"anyOf": pieces} if pieces else False
+
+
+def _lower_of(a: Any, a_x: bool, b: Any, b_x: bool) -> tuple[Any, bool]:
+    """The tighter of two upper bounds (None: none; ``*_x``: exclusive)."""
+    if a is None or (b is not None and (b < a or (b == a and b_x))):
+        return b, b_x
+    return a, a_x
+
+
+def _higher_of(a: Any, a_x: bool, b: Any, b_x: bool) -> tuple[Any, bool]:
+    """The tighter of two lower bounds (None: none; ``*_x``: exclusive)."""
+    if a is None or (b is not None and (b > a or (b == a and b_x))):
+        return b, b_x
+    return a, a_x
+
+
+def _ranged(base: dict, lo: Any, lo_x: bool, hi: Any, hi_x: bool, boolean_exclusive: bool) -> dict:
+    """``base`` with the number range ``lo..hi`` (None: open; ``*_x``: exclusive) in the dialect's spelling."""
+    out = dict(base)
+    ends = ((lo, lo_x, "minimum", "exclusiveMinimum"), (hi, hi_x, "maximum", "exclusiveMaximum"))
+    for bound, exclusive, plain, strict in ends:
+        if bound is None:
+            continue
+        if not exclusive:
+            out[plain] = bound
+        elif boolean_exclusive:  # draft 4: the exclusive flag qualifies the plain bound
+            out[plain], out[strict] = bound, True
+        else:
+            out[strict] = bound
+    return out

@@ -107,51 +107,63 @@ def _frac_at_most(beta: str, strict: bool) -> Node:
     return alt(*parts)
 
 
-def _digits_at_least(s: str) -> Node:
-    """Digit strings G (possibly empty) with G padded by zeros >= s padded by zeros."""
+def _digits_at_least(s: str, strict: bool = False) -> Node:
+    """Digit strings G (possibly empty) with G padded by zeros >= s padded by zeros (``>`` when strict)."""
     s = s.rstrip("0")  # trailing zeros do not change the comparison, and G may stop before them
+    above = seq(_DIGITS, _NONZERO, _DIGITS) if strict else _DIGITS  # what may follow a G that matched all of s
     if not s:
-        return _DIGITS
+        return above
     parts: list[Node] = []
     for i, ch in enumerate(s):
         if ch != "9":
             parts.append(seq(literal(s[:i]) if i else EMPTY, decimal_digit(int(ch) + 1, 9), _DIGITS))
-    parts.append(seq(literal(s), _DIGITS))
+    parts.append(seq(literal(s), above))
     return alt(*parts)
 
 
-def _digits_at_most(s: str) -> Node:
-    """Digit strings G (possibly empty) with G padded by zeros <= s padded by zeros."""
-    parts: list[Node] = [EMPTY]
+def _digits_at_most(s: str, strict: bool = False) -> Node:
+    """Digit strings G (possibly empty) with G padded by zeros <= s padded by zeros (``<`` when strict)."""
+    s = s.rstrip("0")  # so every proper prefix of s, zero-padded, is below s
+    parts: list[Node] = [EMPTY] if s or not strict else []
     for i, ch in enumerate(s):
         if ch != "0":
             parts.append(seq(literal(s[:i]) if i else EMPTY, decimal_digit(0, int(ch) - 1), _DIGITS))
         if i:
             parts.append(literal(s[:i]))
-    parts.append(seq(literal(s), repeat(chars("0"), 0, None)))
+    if not strict:
+        parts.append(seq(literal(s), repeat(chars("0"), 0, None)))
     return alt(*parts)
 
 
-def _digits_between(a: str, b: str) -> Node:
-    """Digit strings G with a <= G <= b, all compared zero-padded; ``a <= b`` and both the same length."""
-    if not a:
-        return repeat(chars("0"), 0, None)  # only zeros may follow an exact match of both bounds
-    head: list[Node] = [EMPTY] if not a.strip("0") else []
+def _zero_allowed(a: str, b: str, a_strict: bool, b_strict: bool) -> bool:
+    """Whether the all-zero digit string lies within ``a..b`` (zero-padded; ``*_strict``: that end excluded)."""
+    return not a.strip("0") and not a_strict and (bool(b.strip("0")) or not b_strict)
+
+
+def _digits_between(a: str, b: str, a_strict: bool = False, b_strict: bool = False) -> Node:
+    """Digit strings G with a <= G <= b (``<`` at a strict end), all compared zero-padded; ``a <= b``, same length."""
+    if not a:  # only zeros may follow an exact match of both bounds
+        return NOTHING if a_strict or b_strict else repeat(chars("0"), 0, None)
+    head: list[Node] = [EMPTY] if _zero_allowed(a, b, a_strict, b_strict) else []
     if a[0] == b[0]:
-        return alt(*head, seq(chars(a[0]), _digits_between(a[1:], b[1:])))
+        return alt(*head, seq(chars(a[0]), _digits_between(a[1:], b[1:], a_strict, b_strict)))
     lo, hi = int(a[0]), int(b[0])
-    parts = [*head, seq(chars(a[0]), _digits_at_least(a[1:])), seq(chars(b[0]), _digits_at_most(b[1:]))]
+    parts = [
+        *head,
+        seq(chars(a[0]), _digits_at_least(a[1:], a_strict)),
+        seq(chars(b[0]), _digits_at_most(b[1:], b_strict)),
+    ]
     if lo + 1 <= hi - 1:
         parts.append(seq(decimal_digit(lo + 1, hi - 1), _DIGITS))
     return alt(*parts)
 
 
-def _frac_between(alpha: str, beta: str) -> Node:
-    """Optional ``.F`` with ``0.alpha <= 0.F <= 0.beta``."""
+def _frac_between(alpha: str, beta: str, a_strict: bool = False, b_strict: bool = False) -> Node:
+    """Optional ``.F`` with ``0.alpha <= 0.F <= 0.beta`` (``<`` at a strict end)."""
     width = max(len(alpha), len(beta))
-    inner = _digits_between(alpha.ljust(width, "0"), beta.ljust(width, "0"))
+    inner = _digits_between(alpha.ljust(width, "0"), beta.ljust(width, "0"), a_strict, b_strict)
     # inner may match the empty string (no fraction digits); "." needs at least one digit.
-    no_fraction = [EMPTY] if not alpha.strip("0") else []
+    no_fraction = [EMPTY] if _zero_allowed(alpha, beta, a_strict, b_strict) else []
     return alt(*no_fraction, seq(_DOT, _nonempty(inner)))
 
 
@@ -183,9 +195,7 @@ def _magnitude(a: Decimal, a_strict: bool, b: Decimal | None, b_strict: bool) ->
         )
     whole_b, beta = _split(b)
     if whole_a == whole_b:
-        if a_strict or b_strict:
-            raise NotExact("exclusive bounds within the same integer")
-        return seq(literal(str(whole_a)), _frac_between(alpha, beta))
+        return seq(literal(str(whole_a)), _frac_between(alpha, beta, a_strict, b_strict))
     return alt(
         seq(literal(str(whole_a)), _frac_at_least(alpha, a_strict)),
         seq(_natural_range(whole_a + 1, whole_b - 1), optional(_FRACTION)),
