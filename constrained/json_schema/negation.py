@@ -15,7 +15,8 @@ A third, at the schema level (``not_required``): ``not: {required: [a, b]}`` hol
 ``a`` or missing ``b``; it becomes an ``anyOf`` of the outer schema with one of those keys forbidden. A fourth
 (``not_number_range``): ``not: {minimum: a, maximum: b}`` holds exactly for the numbers outside ``a..b`` (every
 non-number is valid against the range); it becomes an ``anyOf`` of the outer schema over the ranges below and
-above, plus the non-numbers when the negated schema also says ``type: number``.
+above, plus the non-numbers when the negated schema also says ``type: number``. ``not: {const: 1}`` (or an enum
+of numbers) likewise: the gaps around the values, and every non-number.
 
 Anything else is refused: subtracting an under-approximated language would admit invalid texts.
 """
@@ -136,50 +137,74 @@ _RANGE_KEYS = {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}
 
 
 def not_number_range(lw: Lowerer, schema: dict, ptr: str, res: Any) -> dict | bool | None:
-    """``schema`` rewritten without its ``not``, when that ``not`` is a number range, else None.
+    """``schema`` rewritten without its ``not``, when that ``not`` is a number range or lists numbers, else None.
 
     ``not {minimum: a, maximum: b}`` holds exactly for the numbers below ``a`` or above ``b`` (every non-number
     is valid against the range, so invalid here); with ``type: number`` in the negated schema the non-numbers
-    are kept too. Each piece is the outer schema with its own bounds tightened to the piece, so the result is
-    exact: the pieces are ranges the number lowering builds exactly.
+    are kept too. ``not {const: 1}`` (or an ``enum`` of numbers) holds for the numbers in the gaps around the
+    listed values, in any spelling, and for every non-number. Each piece is the outer schema with its own bounds
+    tightened to the piece, so the result is exact: the pieces are ranges the number lowering builds exactly.
     """
     from .scalars import number_bounds
 
     negated, _, _, _ = lw.expand(schema["not"], f"{ptr}/not", enter(schema["not"], res, lw.spec))
-    if not isinstance(negated, dict):
-        return None
-    keys = {k for k in negated if has_constraints({k: negated[k]})}
-    if not keys & _RANGE_KEYS or not keys <= _RANGE_KEYS | {"type"} or negated.get("type", "number") != "number":
-        return None
-    rest = {k: v for k, v in schema.items() if k != "not"}
-    lo, lo_x, hi, hi_x = number_bounds(negated)
-    own_lo, own_lo_x, own_hi, own_hi_x = number_bounds(rest)
     dialect = str(lw.validator_cls.META_SCHEMA.get("$schema", ""))
-    boolean_exclusive = "draft-03" in dialect or "draft-04" in dialect
+    boolean_exclusive = "draft-03" in dialect or "draft-04" in dialect  # also the drafts without ``const``
+    excluded = _excluded_ranges(negated, number_bounds)
+    if excluded is None or (boolean_exclusive and isinstance(negated, dict) and "const" in negated):
+        return None
+    ranges, numbers_only = excluded
+    rest = {k: v for k, v in schema.items() if k != "not"}
+    own_lo, own_lo_x, own_hi, own_hi_x = number_bounds(rest)
     numbers = {k: v for k, v in rest.items() if k not in _RANGE_KEYS}
     declared = rest.get("type")
     declared = [declared] if isinstance(declared, str) else list(declared) if declared is not None else None
     if declared is None:
         numbers["type"] = "number"
     elif not {"number", "integer"} & set(declared):
-        # No number here: every instance is valid against the range (false under not), unless the negated schema
+        # No number here: every instance is valid against a range (false under not), unless the negated schema
         # also asks for a number, which none is (true under not).
-        return rest if "type" in negated else False
+        return rest if numbers_only else False
     else:
         numbers["type"] = [t for t in declared if t in ("number", "integer")]
     pieces: list[Any] = []
-    if lo is not None:  # below the range: x < lo (x <= lo when the range excludes lo), within the own bounds
-        top, top_x = _lower_of(own_hi, own_hi_x, lo, not lo_x)
-        pieces.append(_ranged(numbers, own_lo, own_lo_x, top, top_x, boolean_exclusive))
-    if hi is not None:  # above it
-        bottom, bottom_x = _higher_of(own_lo, own_lo_x, hi, not hi_x)
+    # The gaps around the excluded ranges (sorted, disjoint or touching), each within the outer schema's bounds.
+    gap_lo, gap_lo_x = None, False
+    for lo, lo_x, hi, hi_x in ranges:
+        if lo is not None:  # the gap below this range: up to lo (inclusive when the range excludes lo)
+            top, top_x = _lower_of(own_hi, own_hi_x, lo, not lo_x)
+            bottom, bottom_x = _higher_of(own_lo, own_lo_x, gap_lo, gap_lo_x)
+            pieces.append(_ranged(numbers, bottom, bottom_x, top, top_x, boolean_exclusive))
+        if hi is None:
+            break
+        gap_lo, gap_lo_x = hi, not hi_x
+    else:
+        bottom, bottom_x = _higher_of(own_lo, own_lo_x, gap_lo, gap_lo_x)
         pieces.append(_ranged(numbers, bottom, bottom_x, own_hi, own_hi_x, boolean_exclusive))
-    if "type" in negated:  # the negated schema rejects every non-number: they are valid here
+    if numbers_only:  # the negated schema rejects every non-number: they are valid here
         every = ["null", "boolean", "object", "array", "string"]
         others = [t for t in (declared or every) if t not in ("number", "integer")]
         if others:
             pieces.append({**rest, "type": others})
     return {"anyOf": pieces} if pieces else False
+
+
+def _excluded_ranges(negated: Any, number_bounds: Any) -> tuple[list[tuple[Any, bool, Any, bool]], bool] | None:
+    """``(the number ranges the negated schema accepts, sorted; whether it rejects every non-number)``.
+
+    None when it is neither a plain number range nor a ``const``/``enum`` of numbers only.
+    """
+    if not isinstance(negated, dict):
+        return None
+    keys = {k for k in negated if has_constraints({k: negated[k]})}
+    if keys in ({"const"}, {"enum"}):
+        values = [negated["const"]] if "const" in negated else list(negated["enum"])
+        if not values or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+            return None
+        return [(v, False, v, False) for v in sorted(set(values))], True
+    if not keys & _RANGE_KEYS or not keys <= _RANGE_KEYS | {"type"} or negated.get("type", "number") != "number":
+        return None
+    return [number_bounds(negated)], "type" in negated
 
 
 def _lower_of(a: Any, a_x: bool, b: Any, b_x: bool) -> tuple[Any, bool]:

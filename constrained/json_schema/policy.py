@@ -66,7 +66,7 @@ POLICY: dict[str, Policy] = {
     "$dynamicRef": Policy(REFUSED, note="dynamic scope resolution is not supported"),
     "$recursiveRef": Policy(REFUSED, note="dynamic scope resolution is not supported"),
     "not": Policy(ENFORCED, note="type-level, exact string/null/boolean sub-schemas via DFA difference, "
-                  "required keys, or number ranges; else refused (negation.py)"),
+                  "required keys, number ranges or listed numbers; else refused (negation.py)"),
     "if": Policy(ENFORCED, note="when 'not if' is exact: simple conditions or one discriminating property "
                  "(conditional.py), else refused"),
     "then": Policy(STRUCTURAL, note="only acts together with 'if'"),

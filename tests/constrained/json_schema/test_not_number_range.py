@@ -1,4 +1,4 @@
-"""``not`` of a number range, rewritten to the ranges outside it: every verdict equals the validator's."""
+"""``not`` of a number range or of listed numbers, rewritten to the ranges outside: verdicts equal the validator's."""
 
 from __future__ import annotations
 
@@ -39,6 +39,9 @@ def schemas(draw: st.DrawFn) -> dict:
         negated = {"minimum": 0}
     if draw(st.booleans()):
         negated["type"] = "number"
+    listed = draw(st.lists(st.sampled_from([-2, -1.5, 0, 1, 2.5, 3]), min_size=1, max_size=3, unique=True))
+    listings = [{"enum": listed}] if draft4 else [{"const": listed[0]}, {"enum": listed}]  # draft 4 has no const
+    negated = draw(st.sampled_from([negated, *listings]))
     outer = draw(ranges(draft4))
     outer_type = draw(st.sampled_from([None, "number", "integer", ["number", "string"], ["integer", "null"], "string"]))
     if outer_type is not None:
