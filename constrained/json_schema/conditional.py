@@ -4,8 +4,8 @@ The instance is valid iff it is valid against ``if`` and ``then``, or against "n
 schema becomes ``anyOf: [allOf(base, if, then), allOf(base, notIf_1, else), ...]`` where the ``notIf_i`` cover
 exactly the instances ``if`` rejects:
 
-- ``if`` made of type/enum/const/length/pattern keywords: ``{not: if}`` (``negation.py`` makes it exact or
-  refuses);
+- ``if`` made of type/enum/const/length/pattern/number-range keywords: ``{not: if}`` (``negation.py`` makes it
+  exact or refuses);
 - a discriminating property ``{properties: {p: S}, required?: [p], type?: object}``: objects with ``p``
   present and not valid against S (``{not: S}``), objects without ``p`` when ``p`` is required, and
   non-objects when ``type: object`` is given.
@@ -21,7 +21,8 @@ from constrained.errors import UnsupportedFeature
 
 from .merge import has_constraints
 
-_SIMPLE = {"type", "enum", "const", "minLength", "maxLength", "pattern"}
+_SIMPLE = {"type", "enum", "const", "minLength", "maxLength", "pattern", "minimum", "maximum", "exclusiveMinimum",
+           "exclusiveMaximum"}  # fmt: skip
 
 
 def _constraining(schema: dict) -> set[str]:

@@ -35,6 +35,22 @@ if TYPE_CHECKING:
 
 
 _KEY_SECONDS = 2.0  # budget for one key-language product
+MAX_PATTERN_REGIONS = 16  # key regions of overlapping patternProperties (each a set of patterns its keys match)
+
+
+def _refine(regions: list[tuple[Node, list[str]]], key: Node, text: str) -> list[tuple[Node, list[str]]]:
+    """The key regions after one more pattern: each old region split by ``key``, and the keys only it matches."""
+    out: list[tuple[Node, list[str]]] = []
+    rest = key
+    for region, texts in regions:
+        for part, owners in ((intersection(region, key, max_seconds=_KEY_SECONDS), [*texts, text]),
+                             (difference(region, key, max_seconds=_KEY_SECONDS), texts)):  # fmt: skip
+            if not is_empty(part, max_seconds=_KEY_SECONDS):
+                out.append((part, owners))
+        rest = difference(rest, region, max_seconds=_KEY_SECONDS)
+    if not is_empty(rest, max_seconds=_KEY_SECONDS):
+        out.append((rest, [text]))
+    return out
 
 
 def _escape(name: str) -> str:
@@ -157,8 +173,9 @@ def _key_filter(lw: Lowerer, schema: dict, ptr: str, res: Any) -> Node | None:
 def _extra_members(lw: Lowerer, schema: dict, names: list[str], member: Any, ptr: str, res: Any) -> Node:
     """Members under undeclared keys: one kind per ``patternProperties`` entry, then ``additionalProperties``.
 
-    Exact when the patterns are pairwise disjoint, so every undeclared key is governed by exactly one schema
-    (declared names matched by a pattern are members of their own, see ``object_node``); keys matching no
+    Exact: undeclared keys are split into regions by the set of patterns they match, and a region's values
+    must be valid against all of those patterns' schemas (declared names matched by a pattern are members of
+    their own, see ``object_node``); keys matching no
     pattern take ``additionalProperties`` (absent: any value), and ``propertyNames`` restricts every key. Key
     languages are combined with DFA products (``dfa_ops``).
     """
@@ -168,7 +185,10 @@ def _extra_members(lw: Lowerer, schema: dict, names: list[str], member: Any, ptr
     key_filter = _key_filter(lw, schema, ptr, res)
     kinds: list[tuple[Node, Node]] = []  # (quoted key language, value node)
     pattern_keys: list[Node] = []
-    for text, sub in patterns.items():
+    # Keys split into regions by the set of patterns they match: a key matching several patterns must be valid
+    # against each of their schemas. Refined one pattern at a time; empty regions are dropped.
+    regions: list[tuple[Node, list[str]]] = []
+    for text in patterns:
         try:
             decoded = parse_key_pattern(text, where)
         except UnsupportedFeature as exc:
@@ -177,12 +197,15 @@ def _extra_members(lw: Lowerer, schema: dict, names: list[str], member: Any, ptr
         key = quoted(encode_pattern(decoded))
         if any(node_matches(decoded, n) for n in names):  # declared names are members of their own
             key = intersection(key, string_not_in(names), max_seconds=_KEY_SECONDS)
-        for other in pattern_keys:
-            if not is_empty(intersection(key, other, max_seconds=_KEY_SECONDS), max_seconds=_KEY_SECONDS):
-                lw.refuse("patternProperties", where, "patterns overlap (a key would need several schemas)")
-                return NOTHING
+        regions = _refine(regions, key, text)
+        if len(regions) > MAX_PATTERN_REGIONS:
+            lw.refuse("patternProperties", where, f"patterns overlap in more than {MAX_PATTERN_REGIONS} ways")
+            return NOTHING
         pattern_keys.append(key)
-        kinds.append((key, lw.lower(sub, f"{where}/{_escape(text)}", res)))
+    for key, texts in regions:
+        subs = [patterns[t] for t in texts]
+        sub_ptr = f"{where}/{_escape(texts[0])}"
+        kinds.append((key, lw.lower(subs[0] if len(subs) == 1 else {"allOf": subs}, sub_ptr, res)))
     if addl is not False and (addl is not None or lw.extra_properties or patterns):
         key = string_not_in(names)
         if pattern_keys:

@@ -89,7 +89,8 @@ POLICY: dict[str, Policy] = {
         "bounded to any_depth when exact_recursion=False)"
     ),
     "patternProperties": Policy(
-        ENFORCED, _OBJ, "pairwise disjoint patterns that no declared name matches, else refused"
+        ENFORCED, _OBJ, "keys split by the patterns they match, each valid against all of their schemas "
+        "(at most 16 key regions), else refused"
     ),
     "propertyNames": Policy(ENFORCED, _OBJ, "regular name schemas; declared names checked by the validator"),
     "minProperties": Policy(ENFORCED, _OBJ, "member counter (property_count.py); refused above 64 with extras"),

@@ -84,3 +84,18 @@ def test_exclusive_bounds_within_one_integer(lo: float, width: float, lo_x: bool
              "1.75", "2", "2.5", "-0.7500", "0.2500001"]  # fmt: skip
     for text in texts:
         assert compiled.accepts(text) == validator.is_valid(json.loads(text)), (schema, text)
+
+
+@given(
+    cond=st.sampled_from([{"minimum": 2}, {"exclusiveMaximum": 0}, {"const": 3}, {"enum": [1, 4]},
+                          {"type": "number", "maximum": 1}]),  # fmt: skip
+    then=st.sampled_from([{"type": "integer"}, {"maximum": 6}, False, {"enum": [3, "x"]}]),
+    otherwise=st.sampled_from([{"type": "string"}, {"minimum": -2}, True]),
+)
+@settings(max_examples=60, deadline=None)
+def test_if_with_a_number_condition(cond: dict, then: Any, otherwise: Any) -> None:
+    schema = {"if": cond, "then": then, "else": otherwise}
+    compiled = constrained.compile_json_schema(schema, None)
+    validator = jsonschema.Draft202012Validator(schema)
+    for value in VALUES:
+        assert compiled.accepts(json.dumps(value)) == validator.is_valid(value), (schema, value)
