@@ -1,12 +1,14 @@
 """Combining schemas: ``allOf`` merged into one schema, and the disjointness test that makes ``oneOf`` exact.
 
 Merging only handles keywords whose conjunction is again one keyword (types intersect, bounds tighten,
-``required`` unites, ``properties`` merge per name through a nested ``allOf``). Anything else raises
+``required`` unites, ``properties`` merge per name through a nested ``allOf``, integer ``multipleOf``s become
+their least common multiple). Anything else raises
 ``CannotMerge`` and the caller refuses ``allOf``.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .policy import ANNOTATION, POLICY, STRUCTURAL
@@ -110,6 +112,10 @@ def merge(a: Any, b: Any) -> Any:
             out[key] = max(old, value)
         elif key in _UPPER_BOUNDS and not isinstance(value, bool) and not isinstance(old, bool):
             out[key] = min(old, value)
+        elif key == "multipleOf" and all(_whole(v) for v in (old, value)) and _decimal_step(lcm(old, value)):
+            # A multiple of both integers is a multiple of their lcm (kept only where the number lowering builds
+            # it for any range, so a refusal still names the allOf the user wrote).
+            out[key] = lcm(old, value)
         elif key in ("$defs", "definitions"):
             out[key] = {**old, **value}
         elif key == "not":
@@ -249,3 +255,21 @@ def _json_equal(a: Any, b: Any) -> bool:
     if isinstance(a, int | float) and isinstance(b, int | float):
         return bool(a == b)
     return type(a) is type(b) and bool(a == b)
+
+
+def _whole(value: Any) -> bool:
+    """Whether ``value`` is a positive integer-valued number (not a boolean)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0 and float(value).is_integer()
+
+
+def lcm(a: Any, b: Any) -> int:
+    """The least common multiple of two integer-valued numbers."""
+    return math.lcm(int(a), int(b))
+
+
+def _decimal_step(step: int) -> bool:
+    """Whether ``step`` divides a power of ten (its only prime factors are 2 and 5)."""
+    for p in (2, 5):
+        while step % p == 0:
+            step //= p
+    return step == 1

@@ -46,6 +46,7 @@ TABLE = [
     ({"type": "integer", "minimum": 1.5}, ["2", "10"], ["1", "0", "-2"]),
     ({"type": "integer", "multipleOf": 5}, ["0", "5", "-15", "1230"], ["3", "-7", "1231"]),
     ({"type": "integer", "multipleOf": 3, "minimum": 0, "maximum": 10}, ["0", "3", "9"], ["12", "4", "-3"]),
+    ({"allOf": [{"type": "integer", "multipleOf": 4}, {"multipleOf": 5.0}]}, ["0", "20", "-40"], ["4", "5", "30", "8"]),
     ({"type": "number"}, ["0", "-1.5", "1e10", "2.5E-3"], ["01", ".5", "1.", "--1", "NaN"]),
     (
         {"type": "number", "minimum": 0.5, "maximum": 2},
