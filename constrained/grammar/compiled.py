@@ -37,6 +37,8 @@ class CompiledGrammar:
     kind = "grammar"
     weakened: tuple[str, ...] = ()  # grammars are always exact (same attribute as ``CompiledConstraint``)
 
+    warm_seconds = 2.0  # vocabulary walks of the built terminals done at compile time (``GrammarMaskIndex.warm``)
+
     def __init__(self, syntax: str, cfg: CompiledCFG, vocab: Vocabulary | None) -> None:
         """Wrap a compiled CFG (use ``compile_grammar_constraint``)."""
         self.syntax = syntax
@@ -64,7 +66,7 @@ class CompiledGrammar:
         with self._lock:
             if self._index is None:
                 index = GrammarMaskIndex(self.cfg, self.vocab)
-                index.warm()
+                index.warm(self.warm_seconds)
                 self._index = index
             return self._index
 

@@ -65,14 +65,15 @@ class CompiledCFG:
         max_lexemes: int = DEFAULT_MAX_LEXEMES,
         max_seconds: float = DEFAULT_MAX_SECONDS,
         lazy_terminals: bool = False,
+        eager_seconds: float = 0.0,
     ) -> None:
         """Number the symbols and compile the terminals (raises ``BudgetExceeded`` past the limits).
 
         With ``lazy_terminals`` a terminal's DFA is built when the parse first expects it (each within
-        ``max_seconds``), so compiling costs only the terminals the initial state expects: grammars lowered from
-        large JSON schemas have hundreds of terminals and one generation meets a few of them. A terminal too big
-        to build then raises ``BudgetExceeded`` from the step that first expects it. Otherwise every terminal is
-        built now, within ``max_seconds`` in all.
+        ``max_seconds``), so compiling costs only the terminals the initial state expects and those built ahead
+        within ``eager_seconds``: grammars lowered from large JSON schemas have hundreds of terminals and one
+        generation meets a few of them. A terminal too big to build then raises ``BudgetExceeded`` from the
+        step that first expects it. Otherwise every terminal is built now, within ``max_seconds`` in all.
         """
         self.grammar = grammar
         self.max_items = max_items
@@ -115,6 +116,14 @@ class CompiledCFG:
                 if left <= 0:
                     raise BudgetExceeded("max_compile_seconds", "compiling the grammar's terminals took too long")
                 self._build_terminal(t, left)
+        else:
+            # Build ahead, in grammar order, for up to ``eager_seconds``: a terminal built during generation
+            # stalls the engine step of every sequence in the batch, one built here stalls only this compile.
+            ahead = time.monotonic() + eager_seconds
+            for t in range(n):
+                if time.monotonic() > ahead:
+                    break
+                self._build_terminal(t, max_seconds)  # over its budget: refused now, as in the eager mode
         # seeds -> set; weak values so sets die with the last state that uses them.
         self._interned: weakref.WeakValueDictionary[frozenset[tuple[int, int, EarleySet]], EarleySet] = (
             weakref.WeakValueDictionary()

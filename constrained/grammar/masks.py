@@ -30,6 +30,8 @@ from constrained.grammar.terminal_cache import terminal_walks
 from constrained.token_trie import kernels
 from constrained.vocab import Vocabulary
 
+FEW_CROSSING_TOKENS = 512  # up to this many tokens to follow past a lexeme's end, walk them through the parser
+
 
 @dataclass(frozen=True)
 class LexemeEntry:
@@ -71,6 +73,7 @@ class GrammarMaskIndex:
         self._eos = np.array(vocab.eos_token_ids, dtype=np.int64)
         self._flat: dict[int, np.ndarray] = {}
         self._cache: dict[tuple[int, int], LexemeEntry] = {}
+        self._heads: dict[int, frozenset[int]] = {}
         self._splits: dict[tuple[int, int, frozenset[int]], tuple[np.ndarray | None, np.ndarray, np.ndarray]] = {}
         self._lock = threading.Lock()
 
@@ -192,6 +195,10 @@ class GrammarMaskIndex:
         good, need_rank, need_flat = self._crossing_split(t, s, starts, e)
         if not len(need_rank):
             return good, _NO_IDS
+        tokens = np.unique(need_rank)  # ranks are byte order
+        if len(tokens) <= FEW_CROSSING_TOKENS:  # a few: the parser's byte walk costs less than array passes
+            walked = self.viable_tokens(GrammarParserState((), ((k, t, s),)), self.sorted_ids[tokens])
+            return good, np.array(walked, dtype=np.int64)
         ranks = self._viable_rests([(b, need_flat, need_rank) for b in self.cfg.end_sets(k, t)])
         return good, self.sorted_ids[ranks].astype(np.int64)
 
@@ -205,23 +212,54 @@ class GrammarMaskIndex:
         Each (set, position) pair is followed once: the pair alone decides the verdict.
         """
         viable = np.zeros(len(self.sorted_ids), dtype=bool)
-        seen: dict[EarleySet, list[np.ndarray]] = {}
-        while todo:
-            b, flats, ranks = todo.pop()
+        # Rests waiting per set, taken set by set in arrival order, so all the rests that reach one set are
+        # walked together; and per set, the rest starts already followed from it: the first batch as is (most
+        # sets are met once), a mark per buffer position from the second on.
+        pending: dict[EarleySet, list[tuple[np.ndarray, np.ndarray]]] = {}
+        for b, flats, ranks in todo:
+            pending.setdefault(b, []).append((flats, ranks))
+        seen: dict[EarleySet, np.ndarray] = {}
+        while pending:
+            b = next(iter(pending))
+            parts = pending.pop(b)
+            flats = np.concatenate([f for f, _ in parts]) if len(parts) > 1 else parts[0][0]
+            ranks = np.concatenate([r for _, r in parts]) if len(parts) > 1 else parts[0][1]
             keep = ~viable[ranks]
-            done = seen.setdefault(b, [])
-            if done:  # rare: a set met again (e.g. after ignored text); most sets are visited once
-                keep &= ~np.isin(flats, np.concatenate(done))
+            done = seen.get(b)
+            if done is not None and done.dtype != bool:
+                marks = np.zeros(len(self._buf), dtype=bool)
+                marks[done] = True
+                done = seen[b] = marks
+            if done is not None:
+                keep &= ~done[flats]
             flats, ranks = flats[keep], ranks[keep]
             if not len(flats):
                 continue
-            done.append(flats)
+            flats, first = np.unique(flats, return_index=True)  # one rest per position
+            ranks = ranks[first]
+            if done is None:
+                seen[b] = flats
+            else:
+                done[flats] = True
+            heads = set(np.unique(self._buf[flats]).tolist())
             for t2 in b.start_terms:
+                if heads.isdisjoint(self._first_bytes(t2)):
+                    continue  # no rest here starts with a byte this terminal can start with
                 stay, at, ends = self._walk_rests(t2, flats)
                 viable[ranks[stay]] = True
                 if len(at):
-                    todo.extend((b2, ends, ranks[at]) for b2 in self.cfg.end_sets(b, t2))
+                    for b2 in self.cfg.end_sets(b, t2):
+                        pending.setdefault(b2, []).append((ends, ranks[at]))
         return np.flatnonzero(viable)
+
+    def _first_bytes(self, terminal: int) -> frozenset[int]:
+        """The bytes a lexeme of ``terminal`` can start with (cached)."""
+        got = self._heads.get(terminal)
+        if got is None:
+            dfa = self.cfg.dfa(terminal)
+            live = dfa.table[dfa.start][dfa.classes] != DEAD
+            got = self._heads[terminal] = frozenset(np.flatnonzero(live).tolist())
+        return got
 
     def _walk_rests(self, terminal: int, flats: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Walk fresh lexemes of ``terminal`` from byte positions ``flats`` to the end of their tokens.

@@ -25,6 +25,11 @@ from .split import split_large
 if TYPE_CHECKING:
     from constrained.byte_dfa import ByteDFA
 
+# Compile-time work for grammars lowered from schemas (the rest happens on first use, see ``CompiledCFG``): enough
+# for most schemas to be fully built, while a large one still compiles in well under a second.
+EAGER_SECONDS = 0.4  # terminal automata built ahead
+WARM_SECONDS = 0.4  # their vocabulary walks done ahead
+
 
 class CompiledSchemaGrammar(CompiledGrammar):
     """A JSON Schema compiled to a grammar (recursive or unbounded-depth parts), exact at any depth.
@@ -36,6 +41,7 @@ class CompiledSchemaGrammar(CompiledGrammar):
     """
 
     kind = "json_schema"
+    warm_seconds = WARM_SECONDS
 
     def __init__(self, cfg: CompiledCFG, vocab: Vocabulary | None, lowered: LoweredSchema) -> None:
         """Wrap the compiled grammar of a schema (use ``compile_lowered``)."""
@@ -77,7 +83,10 @@ def compile_lowered(
         from constrained.byte_dfa import ByteDFA
 
         return _regular(ByteDFA.from_node(NOTHING), vocab, lowered)
-    cfg = CompiledCFG(grammar, max_terminal_states=max_states, max_seconds=max_seconds, lazy_terminals=True)
+    cfg = CompiledCFG(
+        grammar, max_terminal_states=max_states, max_seconds=max_seconds, lazy_terminals=True,
+        eager_seconds=EAGER_SECONDS,
+    )  # fmt: skip
     compiled = CompiledSchemaGrammar(cfg, vocab, lowered)
     if vocab is not None:
         compiled.index  # noqa: B018 -- build the shared mask index once, at compile time

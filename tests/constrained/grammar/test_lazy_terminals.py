@@ -13,8 +13,10 @@ import numpy as np
 import pytest
 
 import constrained
+from constrained.grammar import masks
 from constrained.grammar.earley import CompiledCFG
 from constrained.grammar.masks import GrammarMaskIndex
+from constrained.json_schema import compile as schema_compile
 from constrained.vocab import Vocabulary
 
 # A linked list whose nodes carry optional fields: the deeper fields' terminals are met only in some documents.
@@ -43,10 +45,30 @@ TEXTS = [
     '{"next":{"next":null}',
     '{"next":null,"tags":["y"]}',
 ]
+OVER_BUDGET = {
+    "$defs": {"node": {**NODE, "properties": {**NODE["properties"], "tag": {"pattern": "^[ab]*a[ab]{9}$"}}}},
+    "$ref": "#/$defs/node",
+}
 PIECES = ['{"', '":', '":{"', 'next', '":null', "null}", "}}", "}}}", ',"', '","', '":"', '":[', '"]', '"]}',
           "],", '":1', "99}", ', "', " {", "]}}", '"x","yz"]', "tags", "size", "name"]  # fmt: skip
 
 
+@pytest.fixture
+def no_building_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Compile with nothing built ahead, so every terminal but the first ones waits for the parse."""
+    monkeypatch.setattr(schema_compile, "EAGER_SECONDS", 0.0)
+    constrained.clear_cache()
+
+
+def test_small_schemas_are_built_ahead_and_refused_at_compile() -> None:
+    constrained.clear_cache()
+    compiled = constrained.compile_json_schema(SCHEMA, None)
+    assert len(compiled.cfg.built_terminals()) == len(compiled.cfg.term_names)
+    with pytest.raises(constrained.BudgetExceeded):
+        constrained.compile_json_schema(OVER_BUDGET, None, max_states=600)
+
+
+@pytest.mark.usefixtures("no_building_ahead")
 def test_terminals_are_built_when_first_expected() -> None:
     compiled = constrained.compile_json_schema(SCHEMA, None)
     cfg = compiled.cfg
@@ -61,10 +83,9 @@ def test_terminals_are_built_when_first_expected() -> None:
     assert [compiled.accepts(t) for t in TEXTS] == [True] * 5 + [False] * 6
 
 
+@pytest.mark.usefixtures("no_building_ahead")
 def test_terminal_over_budget_raises_when_first_expected() -> None:
-    schema = {"$defs": {"node": {**NODE, "properties": {**NODE["properties"], "tag": {"pattern": "^[ab]*a[ab]{9}$"}}}}}
-    schema["$ref"] = "#/$defs/node"
-    compiled = constrained.compile_json_schema(schema, None, max_states=600)  # compiling builds too little to fail
+    compiled = constrained.compile_json_schema(OVER_BUDGET, None, max_states=600)  # builds too little to fail
     with pytest.raises(constrained.BudgetExceeded) as info:
         compiled.accepts('{"next":null,"tag":"ab"}')
     assert info.value.limit == "max_states" and str(info.value).startswith("terminal T")
@@ -79,7 +100,13 @@ def vocab() -> Vocabulary:
     return Vocabulary.from_token_bytes(tokens, eos_token_ids=[len(tokens) - 1])
 
 
-def test_masks_with_tokens_across_terminals_equal_reference(vocab: Vocabulary, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("few", [0, masks.FEW_CROSSING_TOKENS])
+def test_masks_with_tokens_across_terminals_equal_reference(
+    vocab: Vocabulary, monkeypatch: pytest.MonkeyPatch, few: int
+) -> None:
+    """Both ways of following token rests past a lexeme (arrays set by set; the parser's byte walk)."""
+    monkeypatch.setattr(masks, "FEW_CROSSING_TOKENS", few)
+    constrained.clear_cache()
     followed: list[int] = []
     real = GrammarMaskIndex._viable_rests
 
@@ -108,4 +135,5 @@ def test_masks_with_tokens_across_terminals_equal_reference(vocab: Vocabulary, m
             crossing += bool(long)
             assert m.advance(rng.choice(long if long and rng.random() < 0.7 else allowed))
     assert steps > 150 and crossing > 50
-    assert len(followed) >= 5 and sum(followed) > 0  # rests crossing a second terminal were followed
+    if few == 0:
+        assert len(followed) >= 5 and sum(followed) > 0  # rests crossing a second terminal were followed
