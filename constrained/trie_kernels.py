@@ -379,6 +379,25 @@ def split_crossings(stays, crosses, cross_rank, cross_flat, num_ranks):  # pragm
 
 
 @njit(cache=True, nogil=True)
+def first_positions(flats, ranks, marks):  # pragma: no cover - compiled
+    """``flats`` without repeats (first occurrence kept, with its rank); ``marks`` is all False before and after."""
+    n = len(flats)
+    keep_flats = np.empty(n, dtype=np.int64)
+    keep_ranks = np.empty(n, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        p = flats[i]
+        if not marks[p]:
+            marks[p] = True
+            keep_flats[k] = p
+            keep_ranks[k] = ranks[i]
+            k += 1
+    for i in range(k):
+        marks[keep_flats[i]] = False
+    return keep_flats[:k], keep_ranks[:k]
+
+
+@njit(cache=True, nogil=True)
 def suffix_walk(table, classes, accepting, start, buf, end_of, stays, crosses):  # pragma: no cover
     """Per byte position p: the rest of p's token from p stays inside the terminal / may end it early."""
     for p in range(len(buf)):

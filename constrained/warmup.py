@@ -58,6 +58,7 @@ def _compile_kernels() -> None:
     k.lexeme_walk(dfa.table, dfa.classes, dfa.accepting, int(dfa.start), trie.kernel_arrays, words, cross,
                   trie.scratch())  # fmt: skip
     k.crossing_tokens(cross[:0], trie.kernel_arrays, trie.starts)
+    k.first_positions(trie.starts[:1], trie.starts[:1], np.zeros(len(trie.buf), dtype=bool))
     k.split_crossings(np.zeros(1, np.uint8), np.zeros(1, np.uint8), cross[:0], cross[:0], 1)
     k.rest_walk(dfa.table, dfa.classes, dfa.accepting, int(dfa.start), trie.buf, trie.end_of, trie.starts[:1])
     stays = np.zeros(len(trie.buf), dtype=bool)

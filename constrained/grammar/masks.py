@@ -74,6 +74,7 @@ class GrammarMaskIndex:
         self._flat: dict[int, np.ndarray] = {}
         self._cache: dict[tuple[int, int], LexemeEntry] = {}
         self._heads: dict[int, frozenset[int]] = {}
+        self._local = threading.local()
         self._splits: dict[tuple[int, int, frozenset[int]], tuple[np.ndarray | None, np.ndarray, np.ndarray]] = {}
         self._lock = threading.Lock()
 
@@ -195,7 +196,9 @@ class GrammarMaskIndex:
         good, need_rank, need_flat = self._crossing_split(t, s, starts, e)
         if not len(need_rank):
             return good, _NO_IDS
-        tokens = np.unique(need_rank)  # ranks are byte order
+        marks = np.zeros(len(self.sorted_ids), dtype=bool)
+        marks[need_rank] = True
+        tokens = np.flatnonzero(marks)  # distinct ranks, ascending: byte order (no hashing of long lists)
         if len(tokens) <= FEW_CROSSING_TOKENS:  # a few: the parser's byte walk costs less than array passes
             walked = self.viable_tokens(GrammarParserState((), ((k, t, s),)), self.sorted_ids[tokens])
             return good, np.array(walked, dtype=np.int64)
@@ -235,13 +238,12 @@ class GrammarMaskIndex:
             flats, ranks = flats[keep], ranks[keep]
             if not len(flats):
                 continue
-            flats, first = np.unique(flats, return_index=True)  # one rest per position
-            ranks = ranks[first]
+            flats, ranks = self._first_positions(flats, ranks)  # one rest per position
             if done is None:
                 seen[b] = flats
             else:
                 done[flats] = True
-            heads = set(np.unique(self._buf[flats]).tolist())
+            heads = set(np.flatnonzero(np.bincount(self._buf[flats], minlength=256)).tolist())
             for t2 in b.start_terms:
                 if heads.isdisjoint(self._first_bytes(t2)):
                     continue  # no rest here starts with a byte this terminal can start with
@@ -251,6 +253,17 @@ class GrammarMaskIndex:
                     for b2 in self.cfg.end_sets(b, t2):
                         pending.setdefault(b2, []).append((ends, ranks[at]))
         return np.flatnonzero(viable)
+
+    def _first_positions(self, flats: np.ndarray, ranks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``flats`` without repeats, each with its token rank (compiled: no hashing of large arrays)."""
+        if self._kernels is None:
+            flats, first = np.unique(flats, return_index=True)
+            return flats, ranks[first]
+        marks = getattr(self._local, "marks", None)
+        if marks is None:
+            marks = self._local.marks = np.zeros(len(self._buf), dtype=bool)  # per thread, all False between calls
+        got: tuple[np.ndarray, np.ndarray] = self._kernels.first_positions(flats, ranks, marks)
+        return got
 
     def _first_bytes(self, terminal: int) -> frozenset[int]:
         """The bytes a lexeme of ``terminal`` can start with (cached)."""

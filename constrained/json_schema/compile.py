@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 
 # Compile-time work for grammars lowered from schemas (the rest happens on first use, see ``CompiledCFG``): enough
 # for most schemas to be fully built, while a large one still compiles in well under a second.
-EAGER_SECONDS = 0.4  # terminal automata built ahead
-WARM_SECONDS = 0.4  # their vocabulary walks done ahead
+EAGER_SECONDS = 0.8  # terminal automata built ahead
+WARM_SECONDS = 1.0  # their vocabulary walks done ahead
 
 
 class CompiledSchemaGrammar(CompiledGrammar):
