@@ -11,8 +11,8 @@ verdicts are memoized on its (interned, immutable) Earley set. For one lexeme a 
 with bytes still to come; or (b) at some crossing point the rest of the token is viable after the lexeme ends:
 the rest starts a fresh lexeme at one of the following boundary sets, and a per-terminal walk of every token
 suffix (bit-packed, cached) says whether it stays inside that terminal (viable) or may cross again; those rests
-are followed set by set, each step one numpy walk of all of them (``_viable_rests``), never byte by byte
-through the parser.
+are followed further: when many tokens need it, set by set, each step one compiled walk of all of them
+(``_viable_rests``); when few do, through the parser byte by byte (cheaper for them).
 """
 
 from __future__ import annotations
