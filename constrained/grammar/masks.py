@@ -12,7 +12,7 @@ with bytes still to come; or (b) at some crossing point the rest of the token is
 the rest starts a fresh lexeme at one of the following boundary sets, and a per-terminal walk of every token
 suffix (bit-packed, cached) says whether it stays inside that terminal (viable) or may cross again; those rests
 are followed further: when many tokens need it, set by set, each step one compiled walk of all of them
-(``_viable_rests``); when few do, through the parser byte by byte (cheaper for them).
+(``rest_walk.RestWalker``); when few do, through the parser byte by byte (cheaper for them).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import numpy as np
 
 from constrained.byte_dfa import DEAD
 from constrained.grammar.earley import CompiledCFG, EarleySet, GrammarParserState
+from constrained.grammar.rest_walk import RestWalker
 from constrained.grammar.terminal_cache import terminal_walks
 from constrained.token_trie import kernels
 from constrained.vocab import Vocabulary
@@ -73,8 +74,8 @@ class GrammarMaskIndex:
         self._eos = np.array(vocab.eos_token_ids, dtype=np.int64)
         self._flat: dict[int, np.ndarray] = {}
         self._cache: dict[tuple[int, int], LexemeEntry] = {}
-        self._heads: dict[int, frozenset[int]] = {}
-        self._local = threading.local()
+        compiled = (self._kernels, trie.buf) if self._trie is not None and self._kernels is not None else None
+        self.rests = RestWalker(cfg, self._buf, self._end_of, len(self.sorted_ids), compiled)
         self._splits: dict[tuple[int, int, frozenset[int]], tuple[np.ndarray | None, np.ndarray, np.ndarray]] = {}
         self._lock = threading.Lock()
 
@@ -188,7 +189,7 @@ class GrammarMaskIndex:
         After the lexeme ends, the rest of the token starts a fresh lexeme at one of the boundary sets that
         follow. Where the rest stays inside such a terminal (``_suffix_walk``: vectorized over every token suffix)
         the token is viable; where it may end that terminal too, the rest is followed further by
-        ``_viable_rests``; else it is dead. The split into "viable" and "follow it" depends only on ``(t, s)`` and
+        ``RestWalker.viable``; else it is dead. The split into "viable" and "follow it" depends only on ``(t, s)`` and
         the terminals that may start after it, which recur across parse contexts, so it is cached on those; only
         the following depends on ``k``.
         """
@@ -202,116 +203,8 @@ class GrammarMaskIndex:
         if len(tokens) <= FEW_CROSSING_TOKENS:  # a few: the parser's byte walk costs less than array passes
             walked = self.viable_tokens(GrammarParserState((), ((k, t, s),)), self.sorted_ids[tokens])
             return good, np.array(walked, dtype=np.int64)
-        ranks = self._viable_rests([(b, need_flat, need_rank) for b in self.cfg.end_sets(k, t)])
+        ranks = self.rests.viable([(b, need_flat, need_rank) for b in self.cfg.end_sets(k, t)])
         return good, self.sorted_ids[ranks].astype(np.int64)
-
-    def _viable_rests(self, todo: list[tuple[EarleySet, np.ndarray, np.ndarray]]) -> np.ndarray:
-        """The ranks of the tokens whose rest is viable, for ``(set, rest starts, token ranks)`` triples.
-
-        A rest starting at byte position p right after boundary set ``b`` is viable iff for some terminal
-        ``b`` expects, a fresh lexeme reaches the token's end alive, or ends at some q inside the token and the
-        rest from q is viable after one of the sets that follow. Every step is a numpy walk of all the rests of
-        one (set, terminal) at once, so a token costs a few array operations instead of a parser step per byte.
-        Each (set, position) pair is followed once: the pair alone decides the verdict.
-        """
-        viable = np.zeros(len(self.sorted_ids), dtype=bool)
-        # Rests waiting per set, taken set by set in arrival order, so all the rests that reach one set are
-        # walked together; and per set, the rest starts already followed from it: the first batch as is (most
-        # sets are met once), a mark per buffer position from the second on.
-        pending: dict[EarleySet, list[tuple[np.ndarray, np.ndarray]]] = {}
-        for b, flats, ranks in todo:
-            pending.setdefault(b, []).append((flats, ranks))
-        seen: dict[EarleySet, np.ndarray] = {}
-        while pending:
-            b = next(iter(pending))
-            parts = pending.pop(b)
-            flats = np.concatenate([f for f, _ in parts]) if len(parts) > 1 else parts[0][0]
-            ranks = np.concatenate([r for _, r in parts]) if len(parts) > 1 else parts[0][1]
-            keep = ~viable[ranks]
-            done = seen.get(b)
-            if done is not None and done.dtype != bool:
-                marks = np.zeros(len(self._buf), dtype=bool)
-                marks[done] = True
-                done = seen[b] = marks
-            if done is not None:
-                keep &= ~done[flats]
-            flats, ranks = flats[keep], ranks[keep]
-            if not len(flats):
-                continue
-            flats, ranks = self._first_positions(flats, ranks)  # one rest per position
-            if done is None:
-                seen[b] = flats
-            else:
-                done[flats] = True
-            heads = set(np.flatnonzero(np.bincount(self._buf[flats], minlength=256)).tolist())
-            for t2 in b.start_terms:
-                if heads.isdisjoint(self._first_bytes(t2)):
-                    continue  # no rest here starts with a byte this terminal can start with
-                stay, at, ends = self._walk_rests(t2, flats)
-                viable[ranks[stay]] = True
-                if len(at):
-                    for b2 in self.cfg.end_sets(b, t2):
-                        pending.setdefault(b2, []).append((ends, ranks[at]))
-        return np.flatnonzero(viable)
-
-    def _first_positions(self, flats: np.ndarray, ranks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``flats`` without repeats, each with its token rank (compiled: no hashing of large arrays)."""
-        if self._kernels is None:
-            flats, first = np.unique(flats, return_index=True)
-            return flats, ranks[first]
-        marks = getattr(self._local, "marks", None)
-        if marks is None:
-            marks = self._local.marks = np.zeros(len(self._buf), dtype=bool)  # per thread, all False between calls
-        got: tuple[np.ndarray, np.ndarray] = self._kernels.first_positions(flats, ranks, marks)
-        return got
-
-    def _first_bytes(self, terminal: int) -> frozenset[int]:
-        """The bytes a lexeme of ``terminal`` can start with (cached)."""
-        got = self._heads.get(terminal)
-        if got is None:
-            dfa = self.cfg.dfa(terminal)
-            live = dfa.table[dfa.start][dfa.classes] != DEAD
-            got = self._heads[terminal] = frozenset(np.flatnonzero(live).tolist())
-        return got
-
-    def _walk_rests(self, terminal: int, flats: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Walk fresh lexemes of ``terminal`` from byte positions ``flats`` to the end of their tokens.
-
-        Returns:
-            ``(stay, at, ends)``: bool per position, the walk reaches its token's end alive; and the crossings,
-            as the index of the position they came from and the position after the byte where the terminal
-            accepts with bytes of the token still to come.
-        """
-        dfa = self.cfg.dfa(terminal)
-        if self._kernels is None or self._trie is None:
-            return self.walk_rests_reference(terminal, flats)
-        got: tuple[np.ndarray, np.ndarray, np.ndarray] = self._kernels.rest_walk(
-            dfa.table, dfa.classes, dfa.accepting, int(dfa.start), self._trie.buf, self._end_of, flats
-        )
-        return got
-
-    def walk_rests_reference(self, terminal: int, flats: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``_walk_rests`` by numpy, one array step per byte depth for all positions (the tests' oracle)."""
-        dfa = self.cfg.dfa(terminal)
-        table, classes, acc = dfa.table, dfa.classes, dfa.accepting
-        idx = np.arange(len(flats))
-        pos = flats.copy()
-        end = self._end_of[flats]
-        cur = np.full(len(flats), dfa.start, dtype=np.int64)
-        stay = np.zeros(len(flats), dtype=bool)
-        at: list[np.ndarray] = []
-        ends: list[np.ndarray] = []
-        while len(idx):
-            cur = table[cur, classes[self._buf[pos]]]
-            live = cur != DEAD
-            idx, cur, pos, end = idx[live], cur[live], pos[live] + 1, end[live]
-            over = pos == end
-            stay[idx[over]] = True
-            idx, cur, pos, end = idx[~over], cur[~over], pos[~over], end[~over]
-            crossing = acc[cur]
-            at.append(idx[crossing])
-            ends.append(pos[crossing])
-        return stay, np.concatenate(at) if at else _NO_IDS, np.concatenate(ends) if ends else _NO_IDS
 
     def _crossing_split(
         self, t: int, s: int, starts: frozenset[int], e: LexemeEntry

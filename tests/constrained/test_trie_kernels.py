@@ -105,8 +105,8 @@ def test_grammar_walks_equal_reference(grammar: str, syntax: str, vocabs: list[V
             s_ref, c_ref = index.suffix_walk_reference(t)
             assert np.array_equal(s_fast, s_ref) and np.array_equal(c_fast, c_ref), (grammar, t)
             flats = np.arange(len(index._buf), dtype=np.int64)  # a rest starting at every byte of every token
-            stay, at, ends = index._walk_rests(t, flats)
-            stay_ref, at_ref, ends_ref = index.walk_rests_reference(t, flats)
+            stay, at, ends = index.rests.walk(t, flats)
+            stay_ref, at_ref, ends_ref = index.rests.walk_reference(t, flats)
             assert np.array_equal(stay, stay_ref), (grammar, t)
             got = sorted(zip(at.tolist(), ends.tolist(), strict=True))
             assert got == sorted(zip(at_ref.tolist(), ends_ref.tolist(), strict=True)), (grammar, t)

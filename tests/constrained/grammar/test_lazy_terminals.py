@@ -15,7 +15,7 @@ import pytest
 import constrained
 from constrained.grammar import masks
 from constrained.grammar.earley import CompiledCFG
-from constrained.grammar.masks import GrammarMaskIndex
+from constrained.grammar.rest_walk import RestWalker
 from constrained.json_schema import compile as schema_compile
 from constrained.vocab import Vocabulary
 
@@ -108,14 +108,14 @@ def test_masks_with_tokens_across_terminals_equal_reference(
     monkeypatch.setattr(masks, "FEW_CROSSING_TOKENS", few)
     constrained.clear_cache()
     followed: list[int] = []
-    real = GrammarMaskIndex._viable_rests
+    real = RestWalker.viable
 
-    def spy(self: GrammarMaskIndex, todo: list) -> np.ndarray:  # type: ignore[type-arg]
+    def spy(self: RestWalker, todo: list) -> np.ndarray:  # type: ignore[type-arg]
         got = real(self, todo)
         followed.append(len(got))
         return got
 
-    monkeypatch.setattr(GrammarMaskIndex, "_viable_rests", spy)
+    monkeypatch.setattr(RestWalker, "viable", spy)
     compiled = constrained.compile_json_schema(SCHEMA, vocab)
     index = compiled.index
     rng = random.Random(11)
