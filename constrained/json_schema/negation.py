@@ -12,7 +12,8 @@ Two constructions:
   so the outer schema keeps only strings.
 
 A third, at the schema level (``not_required``): ``not: {required: [a, b]}`` holds exactly for objects missing
-``a`` or missing ``b``; it becomes an ``anyOf`` of the outer schema with one of those keys forbidden. A fourth
+``a`` or missing ``b``; it becomes an ``anyOf`` of the outer schema with one of those keys forbidden (and, for
+``not: {type: object, required: [...]}``, the outer schema's non-object types too). A fourth
 (``not_number_range``): ``not: {minimum: a, maximum: b}`` holds exactly for the numbers outside ``a..b`` (every
 non-number is valid against the range); it becomes an ``anyOf`` of the outer schema over the ranges below and
 above, plus the non-numbers when the negated schema also says ``type: number``. ``not: {const: 1}`` (or an enum
@@ -120,16 +121,24 @@ def not_required(lw: Lowerer, schema: dict, ptr: str, res: Any) -> dict | bool |
     without ``k`` is unaffected by it, and one with ``k`` is invalid either way. So the result is exact.
     """
     negated, _, _, _ = lw.expand(schema["not"], f"{ptr}/not", enter(schema["not"], res, lw.spec))
-    if not isinstance(negated, dict) or {k for k in negated if has_constraints({k: negated[k]})} != {"required"}:
+    if not isinstance(negated, dict):
+        return None
+    keys = {k for k in negated if has_constraints({k: negated[k]})}
+    if keys != {"required"} and not (keys == {"required", "type"} and negated["type"] == "object"):
         return None
     rest = {k: v for k, v in schema.items() if k != "not"}
-    declared = rest.get("type", "object")
-    if "object" not in ([declared] if isinstance(declared, str) else declared):
-        return False
-    variants = [
-        {**rest, "type": "object", "properties": {**rest.get("properties", {}), key: False}}
-        for key in dict.fromkeys(negated["required"])
-    ]
+    declared = rest.get("type", ["null", "boolean", "object", "array", "string", "number"])
+    declared = [declared] if isinstance(declared, str) else list(declared)
+    variants: list[Any] = []
+    if "type" in keys:  # ``not {type: object, required: R}`` also holds for every non-object
+        others = [t for t in declared if t != "object"]
+        if others:
+            variants.append({**rest, "type": others})
+    if "object" in declared:
+        variants += [
+            {**rest, "type": "object", "properties": {**rest.get("properties", {}), key: False}}
+            for key in dict.fromkeys(negated["required"])
+        ]
     return {"anyOf": variants} if variants else False
 
 

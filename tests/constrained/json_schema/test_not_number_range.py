@@ -1,4 +1,4 @@
-"""``not`` of a number range or of listed numbers, rewritten to the ranges outside: verdicts equal the validator's."""
+"""Exact ``not`` rewrites (number ranges, listed numbers, required keys): verdicts equal the validator's."""
 
 from __future__ import annotations
 
@@ -98,4 +98,20 @@ def test_if_with_a_number_condition(cond: dict, then: Any, otherwise: Any) -> No
     compiled = constrained.compile_json_schema(schema, None)
     validator = jsonschema.Draft202012Validator(schema)
     for value in VALUES:
+        assert compiled.accepts(json.dumps(value)) == validator.is_valid(value), (schema, value)
+
+
+@given(
+    negated=st.sampled_from([{"required": ["a"]}, {"required": ["a", "b"]}, {"type": "object", "required": ["a"]},
+                             {"type": "object", "required": ["a", "b"]}]),  # fmt: skip
+    outer=st.sampled_from([{}, {"type": "object"}, {"type": ["object", "string"]}, {"type": "integer"},
+                           {"properties": {"a": {"type": "integer"}}}]),  # fmt: skip
+)
+@settings(max_examples=40, deadline=None)
+def test_not_required_with_and_without_type_object(negated: dict, outer: dict) -> None:
+    schema = {**outer, "not": negated}
+    compiled = constrained.compile_json_schema(schema, None)
+    validator = jsonschema.Draft202012Validator(schema)
+    values: list[Any] = [*VALUES, {"a": 1}, {"b": 2}, {"a": 1, "b": 2}, {"a": "x"}, {"c": 3}]
+    for value in values:
         assert compiled.accepts(json.dumps(value)) == validator.is_valid(value), (schema, value)
