@@ -157,8 +157,8 @@ class CompiledCFG:
             except BudgetExceeded as e:
                 where = self.grammar.where(name)
                 label = name if where == name else f"{name} ({where})"
-                self._failed[t] = BudgetExceeded(e.limit, f"terminal {label}: {e.detail}")
-                raise BudgetExceeded(e.limit, f"terminal {label}: {e.detail}") from None
+                err = self._failed[t] = BudgetExceeded(e.limit, f"terminal {label}: {e.detail}")
+                raise err from None
             # The lists first, the DFA last: a terminal counts as built once ``_dfas[t]`` is set.
             self._rows[t] = dfa.row_lists()  # shared with the cached terminal automata
             self._cls[t] = dfa.class_list()

@@ -119,9 +119,9 @@ class RestWalker:
             as the index of the position they came from and the position after the byte where the terminal
             accepts with bytes of the token still to come.
         """
-        dfa = self._cfg.dfa(terminal)
         if self._kernels is None:
             return self.walk_reference(terminal, flats)
+        dfa = self._cfg.dfa(terminal)
         got: tuple[np.ndarray, np.ndarray, np.ndarray] = self._kernels.rest_walk(
             dfa.table, dfa.classes, dfa.accepting, int(dfa.start), self._raw, self._end_of, flats
         )

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from constrained.regex_ast import Node, alt
 
-from .merge import has_constraints
+from .merge import ALL_TYPES, has_constraints
 from .refs import enter
 from .rules import is_regular
 
@@ -127,7 +127,7 @@ def not_required(lw: Lowerer, schema: dict, ptr: str, res: Any) -> dict | bool |
     if keys != {"required"} and not (keys == {"required", "type"} and negated["type"] == "object"):
         return None
     rest = {k: v for k, v in schema.items() if k != "not"}
-    declared = rest.get("type", ["null", "boolean", "object", "array", "string", "number"])
+    declared = rest.get("type", sorted(ALL_TYPES))
     declared = [declared] if isinstance(declared, str) else list(declared)
     variants: list[Any] = []
     if "type" in keys:  # ``not {type: object, required: R}`` also holds for every non-object
@@ -191,8 +191,7 @@ def not_number_range(lw: Lowerer, schema: dict, ptr: str, res: Any) -> dict | bo
         bottom, bottom_x = _higher_of(own_lo, own_lo_x, gap_lo, gap_lo_x)
         pieces.append(_ranged(numbers, bottom, bottom_x, own_hi, own_hi_x, boolean_exclusive))
     if numbers_only:  # the negated schema rejects every non-number: they are valid here
-        every = ["null", "boolean", "object", "array", "string"]
-        others = [t for t in (declared or every) if t not in ("number", "integer")]
+        others = [t for t in (declared or sorted(ALL_TYPES)) if t not in ("number", "integer")]
         if others:
             pieces.append({**rest, "type": others})
     return {"anyOf": pieces} if pieces else False
