@@ -90,15 +90,14 @@ def _python_verdict(schema: Any, data: Any) -> bool | None:
         return None
 
 
-def walk_tokens(matcher: Any, ids: list[int], words: np.ndarray, times: list[float]) -> bool:
-    """Feed ``ids`` one at a time, each checked against the mask first; then EOS must be allowed."""
+def walk_tokens(matcher: Any, ids: list[int], eos: tuple[int, ...], words: np.ndarray, times: list[float]) -> bool:
+    """Feed ``ids`` one at a time, each checked against the mask first; then EOS (one of ``eos``) must be allowed."""
     clock = time.perf_counter
     for token in [*ids, None]:
         t0 = clock()
         matcher.fill_bitmask(words)
         times.append(clock() - t0)
         if token is None:
-            eos = matcher._index.vocab.eos_token_ids  # noqa: SLF001 - the vocabulary's EOS ids
             return any((int(words[e >> 5]) >> (e & 31)) & 1 for e in eos) and matcher.advance(eos[0])
         if not (int(words[token >> 5]) >> (token & 31)) & 1 or not matcher.advance(token):
             return False
@@ -190,7 +189,8 @@ def _judge(
                 if compiled.accepts(pretty):
                     texts.append(pretty)
                     pretty_done = True
-            walked = all(walk_tokens(compiled.matcher(), encode(t), words, r.mask_seconds) for t in texts)
+            eos = compiled.vocab.eos_token_ids
+            walked = all(walk_tokens(compiled.matcher(), encode(t), eos, words, r.mask_seconds) for t in texts)
             if not walked:
                 r.walk_failed += 1
                 r.valid_rejected += 1

@@ -33,6 +33,7 @@ from constrained.regex_ast import Node
 
 from .lower import Lowerer
 from .rules import used_rules
+from .unique_plan import UniquePlan, plan_unique_checks
 from .whitespace import whitespace_node
 
 PROPERTY_ORDERS = ("schema", "any")
@@ -61,6 +62,7 @@ class LoweredSchema:
     rules: dict[str, Node] = field(default_factory=dict)
     bounded: list[str] = field(default_factory=list)
     ignored: list[Weakening] = field(default_factory=list)
+    unique: UniquePlan | None = None  # arrays whose distinct items are checked while generating
 
     @property
     def regular(self) -> bool:
@@ -142,10 +144,11 @@ def lower_json_schema(
         resources,
     )
     node = lw.lower(schema, "", lw.resolver)
+    unique = plan_unique_checks(lw)
     rules = used_rules(node, lw.rules)
     bounded = sorted(set(lw.bounds_hit))
     ignored = [Weakening(*w) for w in dict.fromkeys(lw.ignored)]
-    return LoweredSchema(node, [Weakening(*w) for w in lw.weakened], rules, bounded, ignored)
+    return LoweredSchema(node, [Weakening(*w) for w in lw.weakened], rules, bounded, ignored, unique)
 
 
 __all__ = ["FORMAT_MODES", "PROPERTY_ORDERS", "LoweredSchema", "Weakening", "check_resources", "lower_json_schema"]

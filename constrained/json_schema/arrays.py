@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 from constrained.regex_ast import EMPTY, NOTHING, Node, alt, chars, optional, repeat, seq
 
 from .contains import contains_node
+from .merge import has_constraints
+from .places import INDEX
 from .unique import unique_node
 
 if TYPE_CHECKING:
@@ -20,16 +22,16 @@ if TYPE_CHECKING:
 
 def array_node(lw: Lowerer, schema: dict, ptr: str, res: Any) -> Node:
     """The array texts allowed by ``schema``'s array keywords."""
+    checked_unique = False
     if schema.get("uniqueItems") is True:
         distinct = unique_node(lw, schema, ptr, res)
         if distinct is not None:
+            lw.note_free()  # distinct by construction: a run-time check must not meet these arrays
             return distinct
-        lw.refuse(
-            "uniqueItems",
-            f"{ptr}/uniqueItems",
-            "only item schemas listing at most 6 values (enum, const, "
-            "boolean, null) without positional items or contains",
-        )
+        if "prefixItems" in schema or isinstance(schema.get("items"), list) or "contains" in schema:
+            lw.refuse("uniqueItems", f"{ptr}/uniqueItems", "together with positional items or contains")
+        else:
+            checked_unique = True  # checked at run time (``unique_plan.py``), which may still refuse it
     if "contains" in schema:
         counted = contains_node(lw, schema, ptr, res)
         if counted is not None:
@@ -51,8 +53,15 @@ def array_node(lw: Lowerer, schema: dict, ptr: str, res: Any) -> Node:
     if hi is not None and hi < lo:
         return NOTHING
 
-    elems = [seq(lw.lower(s, f"{ptr}/{prefix_key}/{i}", res), ws) for i, s in enumerate(prefix)]
-    rest_node = seq(lw.lower(rest, rest_ptr, res), ws)
+    with lw.under(INDEX):
+        elems = [seq(lw.lower(s, f"{ptr}/{prefix_key}/{i}", res), ws) for i, s in enumerate(prefix)]
+        item = lw.lower(rest, rest_ptr, res)
+    if checked_unique:
+        open_kind = _open_kind(lw, rest, rest_ptr, res)
+        lw.note_unique(item, f"{ptr}/uniqueItems", lo, open_kind)
+    else:
+        lw.note_free()
+    rest_node = seq(item, ws)
     sep = seq(chars(","), ws)
 
     def element(i: int) -> Node:
@@ -83,6 +92,31 @@ def array_node(lw: Lowerer, schema: dict, ptr: str, res: Any) -> Node:
     first = seq(element(0), tail)
     body = alt(EMPTY, first) if lo == 0 else first
     return seq(chars("["), ws, body, chars("]"))
+
+
+# Keywords that may stop an object item from taking one more (new) property.
+_CLOSING = frozenset(
+    ("anyOf", "oneOf", "not", "if", "enum", "const", "maxProperties", "propertyNames", "patternProperties",
+     "unevaluatedProperties", "dependentSchemas", "dependencies", "$dynamicRef")
+)  # fmt: skip
+
+
+def _open_kind(lw: Lowerer, items: Any, ptr: str, res: Any) -> str | None:
+    """What the items are, for the run-time check: ``"any"``, ``"object"``, ``"string"`` or None.
+
+    ``"any"``: any JSON value; ``"object"``: objects that can always take one more property. Such open items leave
+    no prefix stranded but the literals ``tru``, ``fals``, ``nul`` (checked by the scan). ``"string"``: strings,
+    whose completions are counted (``unique_plan.ItemLanguage.room``).
+    """
+    schema, _, _, _ = lw.expand(items, ptr, res)
+    if schema is True or (isinstance(schema, dict) and not has_constraints(schema)):
+        return "any"
+    if isinstance(schema, dict) and schema.get("type") in ("string", ["string"]):
+        return "string"
+    if not isinstance(schema, dict) or schema.get("type") not in ("object", ["object"]) or _CLOSING & set(schema):
+        return None
+    extra = schema.get("additionalProperties")
+    return "object" if (extra is None and lw.extra_properties) or extra is True or extra == {} else None
 
 
 def _unevaluated(lw: Lowerer, schema: dict, ptr: str) -> tuple[Any, str]:

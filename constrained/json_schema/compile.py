@@ -21,6 +21,7 @@ from constrained.vocab import Vocabulary
 from . import LoweredSchema
 from .rules import to_grammar
 from .split import split_large
+from .unique_matcher import UniqueItemsChecks
 
 if TYPE_CHECKING:
     from constrained.byte_dfa import ByteDFA
@@ -31,7 +32,7 @@ EAGER_SECONDS = 0.8  # terminal automata built ahead
 WARM_SECONDS = 1.0  # their vocabulary walks done ahead
 
 
-class CompiledSchemaGrammar(CompiledGrammar):
+class CompiledSchemaGrammar(UniqueItemsChecks, CompiledGrammar):
     """A JSON Schema compiled to a grammar (recursive or unbounded-depth parts), exact at any depth.
 
     Attributes:
@@ -49,6 +50,7 @@ class CompiledSchemaGrammar(CompiledGrammar):
         self.weakened = list(lowered.weakened)  # type: ignore[assignment]
         self.bounded = list(lowered.bounded)
         self.ignored = list(lowered.ignored)
+        self.unique = lowered.unique
 
     def describe(self) -> dict[str, object]:
         """What this constraint enforces, as a JSON-ready summary."""
@@ -93,5 +95,11 @@ def compile_lowered(
     return compiled
 
 
+class CompiledSchema(UniqueItemsChecks, CompiledConstraint):
+    """A JSON Schema compiled to one byte DFA (plus run-time ``uniqueItems`` checks where the schema has them)."""
+
+
 def _regular(dfa: ByteDFA, vocab: Vocabulary | None, lowered: LoweredSchema) -> CompiledConstraint:
-    return CompiledConstraint("json_schema", dfa, vocab, lowered.weakened, lowered.bounded, lowered.ignored)
+    compiled = CompiledSchema("json_schema", dfa, vocab, lowered.weakened, lowered.bounded, lowered.ignored)
+    compiled.unique = lowered.unique
+    return compiled

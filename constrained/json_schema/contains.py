@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 from constrained.errors import UnsupportedFeature
 from constrained.regex_ast import EMPTY, NOTHING, Node, alt, chars, repeat, seq
 
+from .places import INDEX
+
 if TYPE_CHECKING:
     from .lower import Lowerer
 
@@ -37,12 +39,14 @@ def contains_node(lw: Lowerer, schema: dict, ptr: str, res: Any) -> Node | None:
         return None
     ws = lw.ws
     rest = {} if items is True else items
-    yes = seq(lw.lower({"allOf": [rest, schema["contains"]]}, where, res), ws)
-    try:
-        no = seq(lw.lower({"allOf": [rest, {"not": schema["contains"]}]}, where, res), ws)
-    except UnsupportedFeature as exc:  # name the keyword the user wrote, not the negation built from it
-        reason = f"non-matching items cannot be built exactly: {exc.reason}"
-        raise UnsupportedFeature("contains", where, reason) from exc
+    lw.note_free()
+    with lw.under(INDEX):
+        yes = seq(lw.lower({"allOf": [rest, schema["contains"]]}, where, res), ws)
+        try:
+            no = seq(lw.lower({"allOf": [rest, {"not": schema["contains"]}]}, where, res), ws)
+        except UnsupportedFeature as exc:  # name the keyword the user wrote, not the negation built from it
+            reason = f"non-matching items cannot be built exactly: {exc.reason}"
+            raise UnsupportedFeature("contains", where, reason) from exc
     sep = seq(chars(","), ws)
     more_no = repeat(seq(sep, no), 0, None)
     block = seq(sep, yes, more_no)  # one more matching element, then non-matching ones

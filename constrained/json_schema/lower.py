@@ -8,7 +8,9 @@ each branch); otherwise one node per admitted instance type, each built from tha
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 from jsonschema import FormatChecker
@@ -26,6 +28,7 @@ from .merge import ALL_TYPES, CannotMerge, has_constraints, localize_unevaluated
 from .negation import NEGATABLE_TYPES, apply_not, exact_string_part, not_number_range, not_required
 from .objects import object_node
 from .one_of import separate_branches
+from .places import DEEP, ArrayNote, Place, Step, holds_array, mentions_unique
 from .policy import POLICY, STRUCTURAL, refusals
 from .property_order import MAX_ANY_ORDER
 from .refs import document_resolver, enter, resolve
@@ -41,6 +44,9 @@ MAX_MEMO_CONTEXTS = 16  # recursion contexts remembered per subschema
 PROOF_DEPTH = 2  # levels of properties/items a oneOf disjointness proof looks into
 PROOF_MAX_STATES = 20_000  # a proof that two string languages do not meet gives up past these (not proven)
 PROOF_MAX_SECONDS = 1.0
+# A memoized lowering: (schema, refs its lowering followed, their active counts then, node, and where it put
+# arrays relative to the place it was lowered at: free places, unique notes).
+_MemoEntry = tuple[Any, frozenset[int], frozenset[tuple[int, int]], Node, list[Place], list[ArrayNote]]
 _TYPE_ORDER = ("null", "boolean", "object", "array", "string", "number", "integer")
 
 
@@ -86,10 +92,18 @@ class Lowerer:
         self._any = rule_ref(ANY_RULE) if exact_recursion else any_value(any_depth, ws)
         if exact_recursion:
             self.rules[ANY_RULE] = any_value_body(ws, self._any)
-        # (id(schema), base) -> [(schema, refs its lowering followed, their active counts then, node)]; see ``lower``.
-        self._memo: dict[tuple[int, str], list[tuple[Any, frozenset[int], frozenset[tuple[int, int]], Node]]] = {}
+        # (id(schema), base) -> memo entries (``_MemoEntry``); see ``lower``.
+        self._memo: dict[tuple[int, str], list[_MemoEntry]] = {}
         self._refs_seen: list[set[int]] = []  # per ``lower`` call in progress: the refs followed below it
         self.visits = 0
+        # Where arrays are emitted (``places.py``), for the run-time uniqueItems check: the instance place being
+        # lowered now, places of arrays that may repeat items, unique arrays, rules whose bodies emit arrays.
+        # Only kept when the document has a uniqueItems at all (they cost time on big schemas).
+        self.track_places = mentions_unique(root) or any(mentions_unique(d) for d in (resources or {}).values())
+        self.place: list[Step] = []
+        self.free_places: list[Place] = []
+        self.unique_notes: list[ArrayNote] = []
+        self._rules_with_arrays: set[str] = set()
 
     # --- refusals ---------------------------------------------------------------------------------------
 
@@ -183,6 +197,7 @@ class Lowerer:
     def lower(self, schema: Any, ptr: str, res: Any) -> Node:
         """The node for ``schema`` found at JSON pointer ``ptr``, resolving refs from ``res``."""
         if schema is True:
+            self.note_free(deep=True)
             return self._any
         if schema is False:
             return NOTHING
@@ -196,10 +211,15 @@ class Lowerer:
         # alive, so its id cannot be recycled for another dict.)
         memo_key = (id(schema), _base(res))
         entries = self._memo.setdefault(memo_key, [])
-        for _, followed, counts, node in entries:
+        here = tuple(self.place)
+        for _, followed, counts, node, free, unique in entries:
             if counts == self._active_counts(followed):
+                if self.track_places:  # the same arrays, here
+                    self.free_places += [here + p for p in free]
+                    self.unique_notes += [replace(n, place=here + n.place) for n in unique]
                 return node
         self._refs_seen.append(set())
+        first_free, first_unique = len(self.free_places), len(self.unique_notes)
         try:
             node = self._lower_fresh(schema, ptr, res)
         finally:
@@ -209,7 +229,9 @@ class Lowerer:
         if len(entries) < MAX_MEMO_CONTEXTS:
             followed = frozenset(seen)
             counts = self._active_counts(followed)
-            entries.append((schema, followed, counts, node))
+            free = list(dict.fromkeys(p[len(here) :] for p in self.free_places[first_free:]))
+            unique = [replace(n, place=n.place[len(here) :]) for n in self.unique_notes[first_unique:]]
+            entries.append((schema, followed, counts, node, free, unique))
         return node
 
     def _active_counts(self, refs: frozenset[int]) -> frozenset[tuple[int, int]]:
@@ -221,6 +243,8 @@ class Lowerer:
         schema, res, keys, ptr = self.expand(schema, ptr, res)
         self._refs_seen[-1].update(keys)
         if schema is True or schema is False:
+            if schema:
+                self.note_free(deep=True)
             return self._any if schema else NOTHING
         if self.exact_recursion:
             for k in keys:
@@ -246,6 +270,8 @@ class Lowerer:
         """Every text of the JSON ``value`` (objects in any key order when asked and small enough, else reported)."""
         if self.any_order and widest_object(value) > MAX_ANY_ORDER:
             self.bounds_hit.append(ptr)  # an object literal too wide for any order keeps its own: stricter, reported
+        if holds_array(value):
+            self.note_free(deep=True)
         return value_node(value, self.ws, self.any_order)
 
     def new_rule(self, body: Node) -> Node:
@@ -263,11 +289,39 @@ class Lowerer:
             name = f"ref{len(self._rule_names)}"
             self._rule_names[key] = name
             self.active[key] += 1  # inside the body, re-entering the target is again a rule reference
+            first_free, first_unique = len(self.free_places), len(self.unique_notes)
             try:
                 self.rules[name] = self._lower_object(schema, ptr, res)
             finally:
                 self.active[key] -= 1
+            # The body stands for every depth of the recursion, so the places it saw are not where its arrays are.
+            unique = self.unique_notes[first_unique:]
+            if unique or len(self.free_places) > first_free:
+                self._rules_with_arrays.add(name)
+            del self.free_places[first_free:], self.unique_notes[first_unique:]
+            for note in unique:
+                self.refuse("uniqueItems", note.pointer, "inside a recursive definition (checked only outside)")
+        if name in self._rules_with_arrays:
+            self.note_free(deep=True)
         return rule_ref(name)
+
+    @contextmanager
+    def under(self, step: Step) -> Iterator[None]:
+        """Lower the enclosed subschemas one instance step further down (a key set or ``places.INDEX``)."""
+        self.place.append(step)
+        try:
+            yield
+        finally:
+            self.place.pop()
+
+    def note_free(self, deep: bool = False) -> None:
+        """Arrays here (``deep``: anywhere below too) may hold equal items: no uniqueness check may apply."""
+        if self.track_places:
+            self.free_places.append((*self.place, DEEP) if deep else tuple(self.place))
+
+    def note_unique(self, item: Node, pointer: str, min_items: int, open_kind: str | None) -> None:
+        """The arrays here must have distinct items from ``item``'s language (checked at run time)."""
+        self.unique_notes.append(ArrayNote(tuple(self.place), item, pointer, min_items, open_kind))
 
     def _lower_object(self, schema: dict, ptr: str, res: Any) -> Node:
         for keyword, reason in unmodelled_sources(schema):
@@ -499,6 +553,7 @@ class Lowerer:
         if pa is None or pb is None or len(pa) == len(pb) == 1:
             return False  # not known exactly, or both are every string
         weakened, bounded = len(self.weakened), len(self.bounds_hit)
+        free, unique = len(self.free_places), len(self.unique_notes)
         try:
             nodes = [self.lower(pa, "", ares), self.lower(pb, "", bres)]
             stricter = len(self.bounds_hit) > bounded
@@ -507,7 +562,7 @@ class Lowerer:
         except (UnsupportedFeature, BudgetExceeded):
             return False
         finally:
-            del self.weakened[weakened:], self.bounds_hit[bounded:]
+            del self.weakened[weakened:], self.bounds_hit[bounded:], self.free_places[free:], self.unique_notes[unique:]
 
     def _objects_disjoint(self, a: dict, ares: Any, b: dict, bres: Any, depth: int) -> bool:
         """Objects: a key one side requires and the other forbids, closed and apart, or a required tag apart."""

@@ -24,6 +24,7 @@ from constrained.dfa_ops import difference, intersection, is_empty
 from constrained.errors import UnsupportedFeature
 from constrained.regex_ast import EMPTY, NOTHING, Node, alt, chars, optional, repeat, seq
 
+from .places import KeySet
 from .property_count import counted_body
 from .property_order import any_order_body
 from .rules import is_regular
@@ -90,7 +91,8 @@ def object_node(lw: Lowerer, schema: dict, ptr: str, res: Any) -> Node:
             sub, sub_ptr = (True if addl is None else addl), f"{ptr}/additionalProperties"
         if matching:  # a name matched by patterns must satisfy their schemas too
             sub = {"allOf": [sub, *matching]}
-        value = lw.lower(sub, sub_ptr, res)
+        with lw.under(KeySet(name)):
+            value = lw.lower(sub, sub_ptr, res)
         if value == NOTHING:
             if name in required:
                 return NOTHING
@@ -188,9 +190,10 @@ def _extra_members(lw: Lowerer, schema: dict, names: list[str], member: Any, ptr
     # Keys split into regions by the set of patterns they match: a key matching several patterns must be valid
     # against each of their schemas. Refined one pattern at a time; empty regions are dropped.
     regions: list[tuple[Node, list[str]]] = []
+    decoded_of: dict[str, Node] = {}
     for text in patterns:
         try:
-            decoded = parse_key_pattern(text, where)
+            decoded = decoded_of[text] = parse_key_pattern(text, where)
         except UnsupportedFeature as exc:
             lw.refuse(exc.keyword, exc.pointer, exc.reason)
             return NOTHING
@@ -202,15 +205,18 @@ def _extra_members(lw: Lowerer, schema: dict, names: list[str], member: Any, ptr
             lw.refuse("patternProperties", where, f"patterns overlap in more than {MAX_PATTERN_REGIONS} ways")
             return NOTHING
         pattern_keys.append(key)
+    declared = frozenset(names)
     for key, texts in regions:
         subs = [patterns[t] for t in texts]
         sub_ptr = f"{where}/{_escape(texts[0])}"
-        kinds.append((key, lw.lower(subs[0] if len(subs) == 1 else {"allOf": subs}, sub_ptr, res)))
+        with lw.under(KeySet(matching=tuple(decoded_of[t] for t in texts), excluded=declared)):
+            kinds.append((key, lw.lower(subs[0] if len(subs) == 1 else {"allOf": subs}, sub_ptr, res)))
     if addl is not False and (addl is not None or lw.extra_properties or patterns):
         key = string_not_in(names)
         if pattern_keys:
             key = difference(key, alt(*pattern_keys), max_seconds=_KEY_SECONDS)
-        kinds.append((key, lw.lower(True if addl is None else addl, f"{ptr}/additionalProperties", res)))
+        with lw.under(KeySet(avoiding=tuple(decoded_of.values()), excluded=declared)):
+            kinds.append((key, lw.lower(True if addl is None else addl, f"{ptr}/additionalProperties", res)))
     members = []
     for key, value in kinds:
         if value == NOTHING or key == NOTHING:

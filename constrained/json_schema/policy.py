@@ -106,7 +106,10 @@ POLICY: dict[str, Policy] = {
     "additionalItems": Policy(ENFORCED, _ARR, "draft 2019-09 and older, with array-form items"),
     "minItems": Policy(ENFORCED, _ARR),
     "maxItems": Policy(ENFORCED, _ARR),
-    "uniqueItems": Policy(ENFORCED, _ARR, "item domains of at most 6 listed values (unique.py), else refused"),
+    "uniqueItems": Policy(ENFORCED, _ARR, "item domains of at most 6 listed values by construction (unique.py); "
+                          "others checked while generating (unique_plan.py) where every array at that instance "
+                          "place is unique and the items are regular, any value or open objects; refused with "
+                          "positional items, contains, inside recursion"),
     "contains": Policy(ENFORCED, _ARR, "count of matching items; not with positional items or item counts "
                        "it does not imply (contains.py)"),
     "minContains": Policy(ENFORCED, _ARR, "only acts together with 'contains'"),

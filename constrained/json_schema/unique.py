@@ -2,8 +2,8 @@
 
 Exact when the items schema lists its values (``enum``/``const``, ``boolean``, ``null``): the array is a
 sequence of distinct domain values (each in any of its spellings) with a length within minItems..maxItems.
-The node shares one sub-node per set of still-unused values, so it has ``2**k`` nodes for k values; domains
-above ``MAX_DOMAIN`` values are refused.
+The node shares one sub-node per set of still-unused values, so it has ``2**k`` nodes for k values; larger
+domains are left to the run-time check (``unique_plan.py``).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from constrained.regex_ast import EMPTY, NOTHING, Node, alt, chars, literal, seq
 
+from .places import INDEX
 from .values import number_spellings
 
 if TYPE_CHECKING:
@@ -44,6 +45,11 @@ def unique_node(lw: Lowerer, schema: dict, ptr: str, res: Any) -> Node | None:
     candidates = _domain(items)
     if candidates is None:
         return None
+    with lw.under(INDEX):
+        return _arrangements(lw, schema, items, candidates, ptr, res)
+
+
+def _arrangements(lw: Lowerer, schema: dict, items: Any, candidates: list[Any], ptr: str, res: Any) -> Node | None:
     values: list[tuple[Any, Node]] = []  # distinct by JSON equality (1 == 1.0), valid against the items schema
     for value in candidates:
         if any(_same(value, v) for v, _ in values) or not lw.valid(value, items, res):
@@ -54,8 +60,7 @@ def unique_node(lw: Lowerer, schema: dict, ptr: str, res: Any) -> Node | None:
         else:
             values.append((value, lw.value_text(value, f"{ptr}/uniqueItems")))
     if len(values) > MAX_DOMAIN:
-        lw.refuse("uniqueItems", f"{ptr}/uniqueItems", f"item domain larger than {MAX_DOMAIN} values")
-        return None
+        return None  # the run-time check takes it (``unique_plan.py``)
     lo, hi = int(schema.get("minItems", 0)), schema.get("maxItems")
     hi = len(values) if hi is None else min(int(hi), len(values))
     ws, sep = lw.ws, seq(chars(","), lw.ws)

@@ -128,7 +128,7 @@ def test_schema_keywords_agree_with_the_validator(schema, instances):
             "if",
             "/if",
         ),
-        ({"type": "array", "uniqueItems": True}, "uniqueItems", "/uniqueItems"),
+        ({"type": "array", "items": {"type": "array"}, "uniqueItems": True}, "uniqueItems", "/uniqueItems"),
     ],
 )
 def test_refusals_name_keyword_and_pointer(schema, keyword, pointer):

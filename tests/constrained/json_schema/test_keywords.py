@@ -239,7 +239,7 @@ def test_flexible_whitespace_is_bounded():
     [
         ({"not": {"type": "object", "properties": {"a": {}}}}, "not", "/not"),
         (
-            {"type": "object", "properties": {"a": {"type": "array", "uniqueItems": True}}},
+            {"type": "object", "properties": {"a": {"type": "array", "items": {"type": "array"}, "uniqueItems": True}}},
             "uniqueItems",
             "/properties/a/uniqueItems",
         ),
@@ -252,7 +252,7 @@ def test_flexible_whitespace_is_bounded():
         ({"oneOf": [{"type": "integer"}, {"minimum": 3}]}, "oneOf", "/oneOf"),
         ({"$ref": "http://example.com/other.json"}, "$ref", "/$ref"),
         (
-            {"$defs": {"a": {"type": "array", "uniqueItems": True}}, "$ref": "#/$defs/a"},
+            {"$defs": {"a": {"type": "array", "items": {"type": "array"}, "uniqueItems": True}}, "$ref": "#/$defs/a"},
             "uniqueItems",
             "/$defs/a/uniqueItems",
         ),

@@ -98,7 +98,7 @@ def test_dfa_and_grammar_forms_agree(count: int) -> None:
         "additionalProperties": False,
     }
     c = constrained.compile_json_schema(schema, None, property_order="any", whitespace="compact")
-    kind = "CompiledConstraint" if count <= property_order.MAX_DFA_ANY_ORDER else "CompiledSchemaGrammar"
+    kind = "CompiledSchema" if count <= property_order.MAX_DFA_ANY_ORDER else "CompiledSchemaGrammar"
     assert type(c).__name__ == kind
     last = f"p{count - 1}"
     assert c.accepts(f'{{"{last}":3,"p0":1}}') and not c.accepts(f'{{"{last}":3}}')
