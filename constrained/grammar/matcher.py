@@ -6,18 +6,16 @@ are persistent, so a push costs nothing beyond the step itself. Masks are memoiz
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from constrained.grammar.earley import GrammarParserState
 from constrained.grammar.masks import GrammarMaskIndex
-from constrained.mask_row import write_mask_row
+from constrained.mask_cursor import MaskCursor
 
 _ENDED = None  # stack marker: EOS was taken
 
 
-class GrammarMatcher:
+class GrammarMatcher(MaskCursor):
     """Per-sequence cursor: masks, advance, rollback, copy."""
 
     __slots__ = ("_index", "_stack", "_masks")
@@ -58,25 +56,10 @@ class GrammarMatcher:
             self._masks[-1] = m
         return m
 
-    def allowed_token_ids(self) -> list[int]:
-        """Ids allowed next, ascending (EOS ids included iff accepting); empty after EOS."""
-        bits = np.unpackbits(self.mask().view(np.uint8), bitorder="little")
-        return [i for i in np.flatnonzero(bits).tolist() if i < self._index.vocab.size]
-
-    def fill_bitmask(self, words: Any) -> None:
-        """Write the next-token mask into ``words`` (numpy int32 array or torch tensor; extra words zeroed)."""
-        write_mask_row(words, self.mask())
-
-    def forced_tokens(self, limit: int = 64) -> list[int]:
-        """Tokens that are the only choice, in order, from the current state (for jump-forward); may be empty."""
-        out: list[int] = []
-        m = self.copy()
-        while len(out) < limit and not m.is_accepting():
-            ids = m.allowed_token_ids()
-            if len(ids) != 1 or not m.advance(ids[0]):
-                break
-            out.append(ids[0])
-        return out
+    @property
+    def vocab_size(self) -> int:
+        """Tokens in the vocabulary (mask bits past it are padding)."""
+        return int(self._index.vocab.size)
 
     def advance(self, token_id: int) -> bool:
         """Take ``token_id``; returns False (and changes nothing) if it is not allowed."""

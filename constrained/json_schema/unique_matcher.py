@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from constrained.mask_row import write_mask_row
+from constrained.mask_cursor import MaskCursor
 from constrained.vocab import Vocabulary
 
 from .unique_plan import UniquePlan
@@ -101,7 +101,7 @@ def _towards_seen(facts: VocabFacts, content: bytes, seen: frozenset[Any]) -> li
     return out
 
 
-class UniqueItemsMatcher:
+class UniqueItemsMatcher(MaskCursor):
     """Per-sequence cursor (same methods as ``Matcher``) enforcing the run-time ``uniqueItems`` checks."""
 
     __slots__ = ("_inner", "_plan", "_vocab", "_facts", "_states", "_buf", "_masks")
@@ -194,25 +194,10 @@ class UniqueItemsMatcher:
         nxt = st.copy()
         return feed(nxt, data, self._buf, self._plan) and can_finish(nxt, self._buf, st.pos, data)
 
-    def allowed_token_ids(self) -> list[int]:
-        """Ids allowed next, ascending (EOS ids included iff accepting); empty after EOS."""
-        bits = np.unpackbits(self.mask().view(np.uint8), bitorder="little")
-        return [i for i in np.flatnonzero(bits).tolist() if i < self._vocab.size]
-
-    def fill_bitmask(self, words: Any) -> None:
-        """Write the next-token mask into ``words`` (numpy int32 array or torch tensor; extra words zeroed)."""
-        write_mask_row(words, self.mask())
-
-    def forced_tokens(self, limit: int = 64) -> list[int]:
-        """Tokens that are the only choice, in order, from the current state (for jump-forward); may be empty."""
-        out: list[int] = []
-        m = self.copy()
-        while len(out) < limit and not m.is_accepting():
-            ids = m.allowed_token_ids()
-            if len(ids) != 1 or not m.advance(ids[0]):
-                break
-            out.append(ids[0])
-        return out
+    @property
+    def vocab_size(self) -> int:
+        """Tokens in the vocabulary (mask bits past it are padding)."""
+        return int(self._vocab.size)
 
     def advance(self, token_id: int) -> bool:
         """Take ``token_id``; returns False (and changes nothing) if it is not allowed."""
