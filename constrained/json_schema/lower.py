@@ -31,12 +31,24 @@ from .one_of import separate_branches
 from .places import DEEP, ArrayNote, Place, Step, holds_array, mentions_unique
 from .policy import POLICY, STRUCTURAL, refusals
 from .property_order import MAX_ANY_ORDER
-from .refs import document_resolver, enter, resolve
+from .refs import (
+    Target,
+    document_resolver,
+    dynamic_anchor_names,
+    dynamic_scope,
+    enter,
+    mentions_dynamic,
+    rebase,
+    resolve,
+    resolve_recursive,
+    scope_declares,
+)
 from .rules import ANY_RULE, rule_ref
 from .scalars import number_bounds, number_node, string_node
 from .values import any_value, any_value_body, number_spellings, value_node, widest_object
 
 _OLD_DRAFTS = ("draft-03", "draft-04", "draft-06", "draft-07")  # as the meta-schema URIs spell them
+_REF_KEYWORDS = ("$ref", "$dynamicRef", "$recursiveRef")
 # Bound on subschema visits: recursive refs unrolled max_ref_depth times can still multiply (several
 # self-references per level), so lowering stops with BudgetExceeded instead of running away.
 MAX_SCHEMA_VISITS = 20_000
@@ -93,7 +105,12 @@ class Lowerer:
         if exact_recursion:
             self.rules[ANY_RULE] = any_value_body(ws, self._any)
         # (id(schema), base) -> memo entries (``_MemoEntry``); see ``lower``.
-        self._memo: dict[tuple[int, str], list[_MemoEntry]] = {}
+        self._memo: dict[tuple[int, Any], list[_MemoEntry]] = {}
+        # Dynamic references (``_follow``): keys of (target, base, dynamic scope), and the targets kept alive.
+        self.dynamic = mentions_dynamic(root) or any(mentions_dynamic(d) for d in (resources or {}).values())
+        self._scoped_keys: dict[tuple[int, str, tuple[str, ...]], int] = {}
+        self._scoped_targets: list[Any] = []
+        self._rebased: dict[tuple[int, str], tuple[Any, Any]] = {}  # (id, base) -> (schema kept alive, copy)
         self._refs_seen: list[set[int]] = []  # per ``lower`` call in progress: the refs followed below it
         self.visits = 0
         # Where arrays are emitted (``places.py``), for the run-time uniqueItems check: the instance place being
@@ -127,20 +144,20 @@ class Lowerer:
         for _ in range(64):
             if not isinstance(schema, dict):
                 return schema, res, keys, ptr
-            if "$ref" in schema:
-                target = resolve(schema["$ref"], res, f"{ptr}/$ref")
+            ref_keyword = next((k for k in _REF_KEYWORDS if k in schema), None)
+            if ref_keyword is not None:
+                target = self._follow(schema[ref_keyword], ref_keyword, res, f"{ptr}/{ref_keyword}")
                 keys.append(target.key)
                 self._ref_targets[target.key] = target.schema
-                tres = enter(target.schema, target.resolver, self.spec)
-                siblings = {k: v for k, v in schema.items() if k != "$ref"}
+                tres = target.resolver  # already inside the target (a lookup enters every $id on its way)
+                siblings = {k: v for k, v in schema.items() if k != ref_keyword}
                 if self.old_draft or not has_constraints(siblings):  # draft <= 7: $ref ignores siblings
                     schema, res, ptr = target.schema, tres, target.pointer
                     continue
-                if tres is not res and _base(tres) != _base(res):
-                    reason = "sibling keywords next to a ref into another resource"
-                    raise UnsupportedFeature("$ref", f"{ptr}/$ref", reason)
+                found = self._portable(target.schema, tres, res, ref_keyword, f"{ptr}/{ref_keyword}")
                 held, siblings = _hold_unevaluated(siblings)
-                schema = self._restore(self._merge(siblings, target.schema, "$ref", ptr), held, "$ref", ptr)
+                merged = self._merge(siblings, found, ref_keyword, ptr)
+                schema = self._restore(merged, held, ref_keyword, ptr)
                 continue
             if (
                 "allOf" in schema
@@ -159,8 +176,7 @@ class Lowerer:
                     bptr = f"{ptr}/allOf/{i}"
                     bres = enter(branch, res, self.spec)
                     part, pres, pkeys, _ = self.expand(branch, bptr, bres)
-                    if isinstance(part, dict) and _base(pres) != _base(res) and has_constraints(part):
-                        raise UnsupportedFeature("allOf", bptr, "branch refers into another resource")
+                    part = self._portable(part, pres, res, "allOf", bptr)
                     keys += pkeys
                     for key in ("unevaluatedProperties", "unevaluatedItems"):
                         if isinstance(part, dict) and (part.get(key) is True or part.get(key) == {}):
@@ -170,6 +186,47 @@ class Lowerer:
                 continue
             return schema, res, keys, ptr
         raise UnsupportedFeature("$ref", ptr, "reference chain too long or cyclic without structure")
+
+    def _follow(self, ref: Any, keyword: str, res: Any, ptr: str) -> Target:
+        """Resolve a ``$ref``, ``$dynamicRef`` or ``$recursiveRef`` from ``res``.
+
+        In a document with dynamic references a target's key also names the dynamic scope it was reached in:
+        the same definition may resolve its ``$dynamicRef``s differently there, so it is another node (and
+        recursion is recognized once the scope repeats, which it does: it holds each resource once).
+        """
+        if not isinstance(ref, str) or (keyword == "$recursiveRef" and ref != "#"):
+            raise UnsupportedFeature(keyword, ptr, f"{keyword} must be a URI reference string ('#' for $recursiveRef)")
+        target = resolve_recursive(res, ptr) if keyword == "$recursiveRef" else resolve(ref, res, ptr)
+        if not self.dynamic:
+            return target
+        scoped = (target.key, _base(target.resolver), dynamic_scope(target.resolver))
+        key = self._scoped_keys.setdefault(scoped, len(self._scoped_keys))
+        self._scoped_targets.append(target.schema)  # keeps the schema alive while its id is part of a key
+        return replace(target, key=key)
+
+    def _portable(self, schema: Any, found_in: Any, into: Any, keyword: str, ptr: str) -> Any:
+        """``schema`` (read with resolver ``found_in``) as it may be merged into a schema read with ``into``.
+
+        Within one resource that is ``schema`` itself; from another its URIs are made absolute (``rebase``).
+        Merging drops the other resource from the dynamic scope of the lookups inside it, which changes a
+        ``$dynamicRef`` only when that resource declares a dynamic anchor no outer resource declares: refused.
+        """
+        if not isinstance(schema, dict) or _base(found_in) == _base(into):
+            return schema
+        if self.dynamic:
+            for name in sorted(dynamic_anchor_names(found_in, self.spec)):
+                if not scope_declares(into, name):
+                    reason = f"merged across resources, its $dynamicAnchor {name!r} would leave the dynamic scope"
+                    raise UnsupportedFeature(keyword, ptr, reason)
+        key = (id(schema), _base(found_in))
+        copy = self._rebased.get(key)
+        if copy is None:
+            copy = self._rebased[key] = (schema, rebase(schema, _base(found_in), self.spec))
+        return copy[1]
+
+    def _memo_scope(self, res: Any) -> Any:
+        """What besides the schema a lowering depends on: its base URI, and the dynamic scope where that matters."""
+        return (_base(res), dynamic_scope(res)) if self.dynamic else _base(res)
 
     def _restore(self, schema: Any, held: dict, keyword: str, ptr: str) -> Any:
         """Put held ``unevaluated*`` keywords back on a merged schema (refused when a branch had its own)."""
@@ -209,7 +266,7 @@ class Lowerer:
         # reused wherever those have the same active counts as when it was built. Shared definitions are then
         # lowered once per recursion context, not once per path to them. (The memo keeps the schema object
         # alive, so its id cannot be recycled for another dict.)
-        memo_key = (id(schema), _base(res))
+        memo_key = (id(schema), self._memo_scope(res))
         entries = self._memo.setdefault(memo_key, [])
         here = tuple(self.place)
         for _, followed, counts, node, free, unique in entries:

@@ -58,13 +58,14 @@ POLICY: dict[str, Policy] = {
     "$id": Policy(STRUCTURAL),
     "id": Policy(STRUCTURAL),
     "$anchor": Policy(STRUCTURAL),
-    "$dynamicAnchor": Policy(STRUCTURAL, note="only meaningful with $dynamicRef, which is refused"),
+    "$dynamicAnchor": Policy(STRUCTURAL, note="where a $dynamicRef may land"),
     "$recursiveAnchor": Policy(STRUCTURAL),
     "$schema": Policy(ANNOTATION),
     "$vocabulary": Policy(ANNOTATION),
     "$comment": Policy(ANNOTATION),
-    "$dynamicRef": Policy(REFUSED, note="dynamic scope resolution is not supported"),
-    "$recursiveRef": Policy(REFUSED, note="dynamic scope resolution is not supported"),
+    "$dynamicRef": Policy(STRUCTURAL, note="resolved in the dynamic scope of the lowering (the validator's), "
+                          "which the reference memo and recursion keys include"),
+    "$recursiveRef": Policy(STRUCTURAL, note="draft 2019-09: resolved like $dynamicRef"),
     "not": Policy(ENFORCED, note="type-level, exact string/null/boolean sub-schemas via DFA difference, "
                   "required keys, number ranges or listed numbers; else refused (negation.py)"),
     "if": Policy(ENFORCED, note="when 'not if' is exact: simple conditions or one discriminating property "
