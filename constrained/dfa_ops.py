@@ -85,6 +85,18 @@ def _embed(dfa: ByteDFA, max_states: int, deadline: float) -> Node:
     return alt(EMPTY, _embed(rest, max_states, deadline))
 
 
+def table_node(
+    table: np.ndarray, accepting: np.ndarray, byte_class: np.ndarray, max_seconds: float = DEFAULT_MAX_SECONDS
+) -> Node:
+    """A node for a DFA given as a table (dead state 0, start 1; columns indexed by ``byte_class[byte]``).
+
+    For languages easier to write as a machine than as a regex (e.g. decimal numbers divisible by ``n``).
+    """
+    deadline = time.monotonic() + max_seconds
+    dfa = _from_table(table, accepting, byte_class, deadline)
+    return _embed(dfa, DEFAULT_MAX_STATES, deadline)
+
+
 def intersection(*nodes: Node, max_states: int = DEFAULT_MAX_STATES, max_seconds: float = DEFAULT_MAX_SECONDS) -> Node:
     """A node for the texts every one of ``nodes`` matches.
 

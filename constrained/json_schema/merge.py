@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .numbers import MAX_STEP
 from .policy import ANNOTATION, POLICY, STRUCTURAL
 
 ALL_TYPES = frozenset({"null", "boolean", "object", "array", "string", "number"})
@@ -68,6 +69,8 @@ def merge(a: Any, b: Any) -> Any:
         return b
     if b is True:
         return a
+    # ``then``/``else`` without an ``if`` beside them do nothing; merged next to another schema's ``if`` they would.
+    a, b = _without_lone_branches(a), _without_lone_branches(b)
     if "if" in a and "if" in b:  # two conditionals: each becomes its anyOf of variants, then they distribute
         a, b = _without_if(a), _without_if(b)
     a, b = _align_additional(a, b), _align_additional(b, a)
@@ -112,7 +115,7 @@ def merge(a: Any, b: Any) -> Any:
             out[key] = max(old, value)
         elif key in _UPPER_BOUNDS and not isinstance(value, bool) and not isinstance(old, bool):
             out[key] = min(old, value)
-        elif key == "multipleOf" and all(_whole(v) for v in (old, value)) and _decimal_step(lcm(old, value)):
+        elif key == "multipleOf" and all(_whole(v) for v in (old, value)) and lcm(old, value) <= MAX_STEP:
             # A multiple of both integers is a multiple of their lcm (kept only where the number lowering builds
             # it for any range, so a refusal still names the allOf the user wrote).
             out[key] = lcm(old, value)
@@ -199,6 +202,13 @@ def localize_unevaluated(part: Any) -> Any:
     return out
 
 
+def _without_lone_branches(schema: dict) -> dict:
+    """``schema`` without ``then``/``else`` when it has no ``if`` (they apply nothing there)."""
+    if "if" in schema or ("then" not in schema and "else" not in schema):
+        return schema
+    return {k: v for k, v in schema.items() if k not in ("then", "else")}
+
+
 def _without_if(schema: dict) -> dict:
     """``schema`` with its ``if``/``then``/``else`` rewritten as an ``anyOf`` (see ``conditional.py``)."""
     from constrained.errors import UnsupportedFeature
@@ -267,9 +277,3 @@ def lcm(a: Any, b: Any) -> int:
     return math.lcm(int(a), int(b))
 
 
-def _decimal_step(step: int) -> bool:
-    """Whether ``step`` divides a power of ten (its only prime factors are 2 and 5)."""
-    for p in (2, 5):
-        while step % p == 0:
-            step //= p
-    return step == 1

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import numpy as np
+
+from constrained.dfa_ops import intersection, table_node
 from constrained.regex_ast import EMPTY, NOTHING, Node, alt, chars, literal, optional, repeat, seq
 
 from .digits import decimal_digit, fixed_range
@@ -227,14 +230,17 @@ def number_range(lo: Decimal | None, lo_strict: bool, hi: Decimal | None, hi_str
     return alt(*parts) if parts else NOTHING
 
 
-def multiples(step: int, lo: int | None, hi: int | None, max_values: int = 2000) -> Node:
-    """Integers that are multiples of ``step`` within ``lo..hi``.
+MAX_STEP = 1_000  # multipleOf steps past this are refused: the divisibility automaton has a state per remainder
 
-    Exact in two cases: a bounded range with at most ``max_values`` multiples (listed), or no bounds and a
-    step dividing ``10**k`` for ``k <= 3`` (the last k digits decide).
+
+def multiples(step: int, lo: int | None, hi: int | None, max_values: int = 2000) -> Node:
+    """Integers that are multiples of ``step`` within ``lo..hi`` (either may be None: unbounded), exactly.
+
+    A bounded range with at most ``max_values`` multiples is listed; otherwise the integer texts of the range are
+    intersected with an automaton that reads the digits keeping the remainder by ``step``.
 
     Raises:
-        NotExact: otherwise.
+        NotExact: ``step`` is above ``MAX_STEP`` and the range holds too many multiples to list.
     """
     step = abs(step)
     if step == 1:
@@ -242,16 +248,29 @@ def multiples(step: int, lo: int | None, hi: int | None, max_values: int = 2000)
     if lo is not None and hi is not None:
         first = -(-lo // step) * step
         values = range(first, hi + 1, step)
-        if len(values) > max_values:
-            raise NotExact("too many multiples in range")
-        return alt(*(literal(str(v)) for v in values)) if values else NOTHING
-    if lo is not None or hi is not None:
-        raise NotExact("multipleOf with a one-sided bound")
-    for k in range(1, 4):
-        if 10**k % step == 0:
-            small = [literal(str(v)) for v in range(0, 10**k, step)]
-            endings = [literal(f"{v:0{k}d}") for v in range(0, 10**k, step)]
-            nonneg = alt(*small, seq(_NONZERO, repeat(DIGIT, 0, None), alt(*endings)))
-            negatives = alt(*small[1:], seq(_NONZERO, repeat(DIGIT, 0, None), alt(*endings)))
-            return alt(nonneg, seq(_MINUS, negatives))
-    raise NotExact("multipleOf step does not divide a power of ten")
+        if len(values) <= max_values:
+            return alt(*(literal(str(v)) for v in values)) if values else NOTHING
+    if step > MAX_STEP:
+        raise NotExact(f"multipleOf {step} is above {MAX_STEP} (an automaton state per remainder)")
+    return intersection(integer_range(lo, hi), divisible_by(step))
+
+
+def divisible_by(step: int) -> Node:
+    """Integer texts ``-?(0|[1-9][0-9]*)`` whose value is a multiple of ``step`` (a remainder per state)."""
+    # Byte classes: 0 other, 1 "-", 2 "0", 3..11 "1".."9". States: 0 dead, 1 start, 2 after "-", 3 zero, 4 + r.
+    byte_class = np.zeros(256, dtype=np.int32)
+    byte_class[ord("-")] = 1
+    for d in range(10):
+        byte_class[ord("0") + d] = 2 + d
+    table = np.zeros((4 + step, 12), dtype=np.int32)
+    remainders = np.arange(step, dtype=np.int64)
+    for d in range(10):
+        table[4:, 2 + d] = 4 + (remainders * 10 + d) % step
+    for state in (1, 2):
+        table[state, 2] = 3
+        for d in range(1, 10):
+            table[state, 2 + d] = 4 + d % step
+    table[1, 1] = 2
+    accepting = np.zeros(4 + step, dtype=bool)
+    accepting[3] = accepting[4] = True
+    return table_node(table, accepting, byte_class)

@@ -16,6 +16,9 @@ SCHEMAS = [
     ({"type": "string", "format": "date", "pattern": "^2020"}, ["2020-01-02", "2021-01-02", "2020x"]),
     ({"type": "string", "pattern": "a", "maxLength": 3}, ["xa", "a", "xxxa", "\u00e9\na", "bbb"]),
     ({"not": {"type": "null"}}, [None, 1, "x", {"a": None}]),
+    # then/else in another allOf branch than the if: they apply nothing, merged or not
+    ({"type": ["string", "integer"], "allOf": [{"if": {"type": "string"}}, {"then": {"maxLength": 1}},
+                                               {"else": {"minimum": 5}}]}, ["abc", "", 1, 7, None]),
     ({"type": "string", "not": {"enum": ["a", "b"]}}, ["a", "b", "c", ""]),
     ({"not": {"enum": ["a", None]}}, ["a", None, "c", 1, [1]]),
     ({"type": ["string", "integer"], "not": {"type": "string", "maxLength": 2}}, ["ab", "abc", 5]),

@@ -9,7 +9,8 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from constrained.json_schema.numbers import NotExact, integer_range, number_range
+from constrained.byte_dfa import ByteDFA
+from constrained.json_schema.numbers import MAX_STEP, NotExact, integer_range, multiples, number_range
 from constrained.json_schema.strings import quoted, string_body, string_not_in
 from constrained.regex_ast import to_python_regex
 
@@ -23,6 +24,17 @@ def test_integer_range_exact(lo, hi, xs):
     for x in xs + [v for v in (lo, hi) if v is not None]:
         expected = (lo is None or x >= lo) and (hi is None or x <= hi)
         assert (pattern.fullmatch(str(x)) is not None) == expected, (lo, hi, x)
+
+
+@settings(max_examples=120, deadline=None)
+@given(step=st.integers(1, MAX_STEP), lo=st.none() | small, hi=st.none() | small,
+       xs=st.lists(st.integers(-10**12, 10**12) | small, min_size=1, max_size=20), scale=st.integers(-10**6, 10**6))
+def test_multiples_exact(step, lo, hi, xs, scale):  # fmt: skip
+    dfa = ByteDFA.from_node(multiples(step, lo, hi))
+    for x in [*xs, step * scale, *(v for v in (lo, hi) if v is not None)]:
+        expected = x % step == 0 and (lo is None or x >= lo) and (hi is None or x <= hi)
+        assert dfa.accepts(str(x).encode()) == expected, (step, lo, hi, x)
+    assert not dfa.accepts(b"-0") and not dfa.accepts(b"00") and not dfa.accepts(str(step).encode() + b".0")
 
 
 decimals = st.decimals(min_value=-300, max_value=300, places=3, allow_nan=False, allow_infinity=False)
