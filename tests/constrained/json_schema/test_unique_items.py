@@ -67,6 +67,23 @@ def test_verdicts_equal_the_validator(schema: dict, instances: list[Any]) -> Non
         assert compiled.accepts(text) == expected, text
 
 
+POSITIONAL = [  # listed values at every position: distinct arrangements, built by construction (no run-time check)
+    ({"prefixItems": [{"type": "boolean"}, {"enum": [True, None]}], "items": False, "uniqueItems": True},
+     [[], [True], [True, None], [False, True], [True, True], [None], [False, True, None]]),
+    ({"prefixItems": [{"const": 1}], "items": {"enum": [1.0, 2, "x"]}, "uniqueItems": True, "maxItems": 3},
+     [[1], [1, 2], [1, 1.0], [1, "x", 2], [1, 2, 2], [2], [1, 2, "x"]]),
+]
+
+
+@pytest.mark.parametrize(("schema", "instances"), POSITIONAL, ids=range(len(POSITIONAL)))
+def test_positional_listed_items_are_distinct_by_construction(schema: dict, instances: list[Any]) -> None:
+    compiled = constrained.compile_json_schema(schema, None)
+    assert not compiled.describe().get("unique_items_checked")
+    for instance in instances:
+        text = json.dumps(instance)
+        assert compiled.accepts(text) == jsonschema.Draft202012Validator(schema).is_valid(instance), text
+
+
 def test_equal_values_are_equal_whatever_the_spelling() -> None:
     same = [b"1", b"1.0", b"10e-1", b"0.1E1", b"100e-2"]
     assert len({canonical(parse_json(t)) for t in same}) == 1
