@@ -25,7 +25,15 @@ from .conditional import split_conditional
 from .dependencies import KEYWORDS as DEPENDENCY_KEYWORDS
 from .dependencies import has_dependencies, split_dependencies
 from .merge import ALL_TYPES, CannotMerge, has_constraints, localize_unevaluated, merge, types_of
-from .negation import NEGATABLE_TYPES, apply_not, exact_string_part, not_number_range, not_required
+from .negation import (
+    NEGATABLE_TYPES,
+    NON_INTEGER_TEXTS,
+    NON_INTEGER_TYPE,
+    apply_not,
+    exact_string_part,
+    not_number_range,
+    not_required,
+)
 from .objects import object_node
 from .one_of import separate_branches
 from .places import DEEP, ArrayNote, Place, Step, holds_array, mentions_unique
@@ -431,6 +439,8 @@ class Lowerer:
                 parts.append(number_node(self, schema, ptr, integer=(t == "integer")))
             if removed is not None and t in NEGATABLE_TYPES:
                 parts[-1] = difference(parts[-1], removed)
+        if NON_INTEGER_TYPE in types:  # ``not integer`` inside number (``negation.py``)
+            parts.append(intersection(number_node(self, schema, ptr, integer=False), NON_INTEGER_TEXTS))
         return alt(*parts) if parts else NOTHING
 
     def _types(self, schema: dict) -> set[str]:
@@ -547,14 +557,41 @@ class Lowerer:
         if separated is None or any(_base(sres) != _base(res) for _, sres in expanded):
             self.refuse("oneOf", f"{ptr}/oneOf", "branches are not provably disjoint (use anyOf if overlap is fine)")
             return None
-        strengthened, stricter = separated
+        strengthened, stricter, complemented = separated
         if stricter:
             self.bounds_hit.append(f"{ptr}/oneOf")  # a branch needs a tag or lacks a key: stricter, and reported
-        nodes = []
-        for i, (branch, (_, sres)) in enumerate(zip(strengthened, expanded, strict=True)):
-            sub = {**siblings, "allOf": [branch]} if has_constraints(siblings) else branch
-            nodes.append(self._lower_through(followed[i], sub, f"{ptr}/oneOf/{i}", sres))
+
+        def build() -> list[Node]:
+            nodes = []
+            for i, (branch, (_, sres)) in enumerate(zip(strengthened, expanded, strict=True)):
+                sub = {**siblings, "allOf": [branch]} if has_constraints(siblings) else branch
+                nodes.append(self._lower_through(followed[i], sub, f"{ptr}/oneOf/{i}", sres))
+            return nodes
+
+        if not complemented:
+            nodes = build()
+        else:
+            try:
+                with self._trial():
+                    nodes = build()
+            except UnsupportedFeature as exc:  # a refusal inside our own construction: the user wrote the oneOf
+                reason = f"branches overlap, and a branch's complement cannot be built ({exc.keyword}: {exc.reason})"
+                self.refuse("oneOf", f"{ptr}/oneOf", reason)
+                return None
         return alt(*nodes) if nodes else NOTHING
+
+    @contextmanager
+    def _trial(self) -> Iterator[None]:
+        """Lower strictly (refusals raise, lenient or not); on a refusal, forget the places and bounds noted."""
+        lenient, marks = self.lenient, (len(self.free_places), len(self.unique_notes), len(self.bounds_hit))
+        self.lenient = False
+        try:
+            yield
+        except UnsupportedFeature:
+            del self.free_places[marks[0] :], self.unique_notes[marks[1] :], self.bounds_hit[marks[2] :]
+            raise
+        finally:
+            self.lenient = lenient
 
     def _lower_through(self, keys: list[int], schema: Any, ptr: str, res: Any) -> Node:
         """Lower a rewritten copy of a ``$ref`` target as if through those refs (``keys``).

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from constrained.regex_ast import Node, alt
+from constrained.regex_ast import Node, alt, charset, literal, optional, repeat, seq
 
 from .merge import ALL_TYPES, has_constraints
 from .refs import enter
@@ -39,6 +39,18 @@ _EXACT_KEYS = {"type", "enum", "const", "minLength", "maxLength", "pattern"}
 _EXACT_TYPES = {"null", "boolean", "string"}
 _STRING_KEYS = {"minLength", "maxLength", "pattern"}
 NEGATABLE_TYPES = ("null", "boolean", "string")  # the outer parts a text-level removal applies to
+NON_INTEGER_TYPE = "non-integer number"  # in a set of admitted types: numbers, minus the integers (``not integer``)
+NON_INTEGER = {"type": "number", "not": {"type": "integer"}}  # the schema of those numbers
+# Their texts: a fraction with a digit other than 0, no exponent (those spellings are left out: stricter).
+_DIGIT, _NONZERO = charset([(0x30, 0x39)]), charset([(0x31, 0x39)])
+NON_INTEGER_TEXTS = seq(
+    optional(literal("-")),
+    alt(literal("0"), seq(_NONZERO, repeat(_DIGIT, 0, None))),
+    literal("."),
+    repeat(_DIGIT, 0, None),
+    _NONZERO,
+    repeat(_DIGIT, 0, None),
+)
 
 
 def apply_not(lw: Lowerer, schema: dict, types: set[str], ptr: str, res: Any) -> tuple[set[str], Node | None]:
@@ -64,8 +76,10 @@ def _negate(lw: Lowerer, negated: Any, types: set[str], where: str, res: Any) ->
     if keys == {"type"}:
         negated_types = {sub["type"]} if isinstance(sub["type"], str) else set(sub["type"])
         if "integer" in negated_types and "number" not in negated_types and "number" in types:
-            lw.refuse("not", where, "not integer inside number needs the integer texts of every spelling")
-            return types, []
+            # Whether "15e-1" is an integer compares digit counts with the exponent: not regular. The non-integer
+            # numbers are written without exponent (a stated bound: stricter, and reported).
+            lw.bounds_hit.append(where)
+            return types - negated_types - {"number"} | {NON_INTEGER_TYPE}, []
         return types - negated_types - ({"integer"} if "number" in negated_types else set()), []
     declared = sub.get("type")
     declared_types = {declared} if isinstance(declared, str) else set(declared or ())

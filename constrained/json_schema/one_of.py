@@ -24,6 +24,11 @@ Strengthenings, tried in this order:
    meet share only ``{}``, arrays with disjoint ``items`` only ``[]``: this branch then needs one property /
    item (``{key}`` vs ``{keys}`` with ``additionalProperties: false``; arrays of numbers vs of strings).
 
+6. **Complements (exact).** Otherwise each branch is given the complement of every branch it overlaps
+   (``complement.py``): ``oneOf: [{type: string}, {maxLength: 3}]`` keeps the strings longer than 3 and every
+   non-string (valid against ``maxLength`` only). Where a complement cannot be written, or its lowering
+   refuses, ``oneOf`` is refused.
+
 Anything else stays "not provably disjoint" and ``oneOf`` is refused, as before. A stricter strengthening is
 reported (the ``oneOf`` pointer is listed in ``bounded``).
 """
@@ -32,6 +37,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .complement import complement
 from .negation import exact_string_part
 from .policy import ANNOTATION, POLICY, STRUCTURAL
 
@@ -43,7 +49,7 @@ _JSON_TYPES = ("null", "boolean", "object", "array", "string", "number")
 
 def separate_branches(
     lw: Lowerer, expanded: list[tuple[Any, Any]], allowed: frozenset[str]
-) -> tuple[list[Any], bool] | None:
+) -> tuple[list[Any], bool, bool] | None:
     """Strengthened copies of the branches, each provably disjoint from every other *original* branch, or None.
 
     Disjointness from the original branches (not from their strengthened copies) is what makes the union
@@ -55,7 +61,8 @@ def separate_branches(
         allowed: the types the ``oneOf``'s siblings admit.
 
     Returns:
-        ``(branches, stricter)``: ``stricter`` when a strengthening may drop valid instances.
+        ``(branches, stricter, complemented)``: ``stricter`` when a strengthening may drop valid instances;
+        ``complemented`` when the branches carry complements (strategy 6), whose lowering may still refuse.
     """
     out = []
     stricter = False
@@ -73,10 +80,37 @@ def separate_branches(
             )
             if branch is None:
                 apart = _strings_apart(lw, expanded, allowed)
-                return None if apart is None else (apart, False)
+                if apart is not None:
+                    return apart, False, False
+                complemented = _complemented(lw, expanded, allowed)
+                return None if complemented is None else (complemented, False, True)
             stricter = True
         out.append(branch)
-    return out, stricter
+    return out, stricter, False
+
+
+def _complemented(lw: Lowerer, expanded: list[tuple[Any, Any]], allowed: frozenset[str]) -> list[Any] | None:
+    """Every branch together with the complement of each branch it may overlap (strategy 6), or None.
+
+    Exact: an instance of branch ``i`` valid against no other branch is what ``oneOf`` keeps from it. The
+    complements are schemas the lowering builds exactly or refuses (``complement.py``); the caller turns such
+    a refusal into the ``oneOf`` one.
+    """
+    out = []
+    for i, (original, res) in enumerate(expanded):
+        branch = _drop_free_types(original, expanded)
+        parts = [branch]
+        for j, (other, ores) in enumerate(expanded):
+            if j == i or lw._pair_disjoint(branch, res, other, ores, allowed=allowed):  # noqa: SLF001
+                continue
+            if str(getattr(ores, "_base_uri", "")) != str(getattr(res, "_base_uri", "")):
+                return None
+            inverse = complement(lw, other, ores, "")
+            if inverse is None:
+                return None
+            parts.append(inverse)
+        out.append(parts[0] if len(parts) == 1 else {"allOf": parts})
+    return out
 
 
 def _strings_apart(lw: Lowerer, expanded: list[tuple[Any, Any]], allowed: frozenset[str]) -> list[Any] | None:

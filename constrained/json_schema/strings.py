@@ -110,6 +110,8 @@ ANY_UNIT = encode_charset(ANY_CHAR)
 
 def string_body(min_len: int = 0, max_len: int | None = None) -> Node:
     """A string body (no quotes) of ``min_len``..``max_len`` characters, escapes counting as one."""
+    if max_len is not None and max_len < min_len:
+        return NOTHING  # minLength above maxLength: no string
     return repeat(ANY_UNIT, min_len, max_len)
 
 

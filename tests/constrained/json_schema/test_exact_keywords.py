@@ -16,6 +16,18 @@ SCHEMAS = [
     ({"type": "string", "format": "date", "pattern": "^2020"}, ["2020-01-02", "2021-01-02", "2020x"]),
     ({"type": "string", "pattern": "a", "maxLength": 3}, ["xa", "a", "xxxa", "\u00e9\na", "bbb"]),
     ({"not": {"type": "null"}}, [None, 1, "x", {"a": None}]),
+    ({"type": ["string", "null"], "minLength": 2, "maxLength": 1}, ["", "ab", None]),  # no string fits
+    # oneOf made exact with the complements of the branches a branch overlaps (one_of.py, complement.py)
+    ({"oneOf": [{"type": "string"}, {"maxLength": 3}]}, ["ab", "abcd", 1, None, [1]]),
+    ({"oneOf": [{"maximum": 2}, {"maximum": 5}]}, [1, 2, 3, 5, 6, "x", 2.5]),
+    ({"oneOf": [{"type": "integer"}, {"minimum": 2}]}, [1, 2.5, 3, 1.5, "x", -1, 2]),
+    ({"oneOf": [{"required": ["a"]}, {"required": ["b"]}, {"minProperties": 3}]},
+     [{"a": 1}, {"b": 1}, {"a": 1, "b": 2}, {"a": 1, "c": 1, "d": 1}, {"x": 1, "y": 2, "z": 3}, {}, 7]),
+    ({"type": "object", "oneOf": [{"properties": {"n": {"type": "integer"}}}, {"properties": {"s": {"enum": ["x"]}}}]},
+     # (a branch's own properties come before those of the complements it was given: schema order)
+     [{}, {"n": 1}, {"s": "x"}, {"s": "x", "n": "a"}, {"n": 1, "s": "y"}, {"s": "x", "n": 1.5}, {"n": 1, "s": "x"}]),
+    ({"oneOf": [{"maxItems": 1}, {"minItems": 1}]}, [[], [1], ["a", "b"], "s", {}]),
+    ({"type": "array", "contains": {"type": "integer"}}, [[1], [1.5], ["a", 2], []]),
     # then/else in another allOf branch than the if: they apply nothing, merged or not
     ({"type": ["string", "integer"], "allOf": [{"if": {"type": "string"}}, {"then": {"maxLength": 1}},
                                                {"else": {"minimum": 5}}]}, ["abc", "", 1, 7, None]),
@@ -124,7 +136,7 @@ def test_schema_keywords_agree_with_the_validator(schema, instances):
     [
         ({"type": "integer", "not": {"multipleOf": 3}}, "not", "/not"),
         ({"type": "object", "patternProperties": {c: {} for c in "abcde"}}, "patternProperties", "/patternProperties"),
-        ({"type": "number", "not": {"type": "integer"}}, "not", "/not"),
+        ({"type": "number", "not": {"type": "integer", "minimum": 3}}, "not", "/not"),
         ({"if": {"multipleOf": 3}, "then": {"type": "integer"}}, "if", "/if"),
         (
             {"if": {"properties": {"f": {"const": 1}}, "required": ["f"]}, "else": {}, "unevaluatedProperties": False},
@@ -138,3 +150,12 @@ def test_refusals_name_keyword_and_pointer(schema, keyword, pointer):
     with pytest.raises(UnsupportedFeature) as info:
         lower_json_schema(schema)
     assert (info.value.keyword, info.value.pointer) == (keyword, pointer)
+
+
+def test_not_integer_keeps_the_fractions_without_exponent_and_says_so():
+    lowered = lower_json_schema({"type": "number", "maximum": 10, "not": {"type": "integer"}})
+    assert lowered.bounded == ["/not"]  # "15e-1" is not an integer either, but is left out: stricter, reported
+    _, matcher = compile_pattern({"type": "number", "maximum": 10, "not": {"type": "integer"}})
+    for text, ok in [("1.5", True), ("-0.25", True), ("9.99", True), ("1", False), ("1.0", False), ("10.5", False),
+                     ("2.50", True), ("15e-1", False), ("0", False)]:  # fmt: skip
+        assert bool(matcher.fullmatch(text)) == ok, text

@@ -1,0 +1,126 @@
+"""``complement``: a schema valid for exactly the instances another schema rejects, where one can be written.
+
+``oneOf`` keeps the instances valid against exactly one branch: branch ``i`` together with the complement of
+every branch it may overlap (``one_of.py``, the last strategy). The complement is a disjunction, one piece per
+way of failing: the wrong type, or the right type breaking one keyword. Each piece is a schema the lowering
+builds exactly or refuses (``not`` of string keywords, number ranges and required keys: ``negation.py``):
+
+- ``type``: every other type (for ``integer`` without ``number``, also the non-integer numbers: ``negation.py``);
+- string keywords (lengths, ``pattern``): ``{type: string, not: {those keywords}}``;
+- number ranges: ``{type: number, not: {the bounds}}``;
+- ``required``: objects with one of the keys forbidden; ``properties``: an object holding one of them with a value in
+  that property's complement; ``minItems``/``maxItems``/``minProperties``/``maxProperties``: the counts outside;
+- ``enum``/``const``: ``not`` of the values; ``anyOf``: every branch's complement (``allOf``); ``not X``: X.
+
+Any other keyword (``additionalProperties``, ``items``, ``oneOf``, ...) has no complement here: None.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .formats import is_annotation_format, is_defined_format
+from .merge import ALL_TYPES, has_constraints
+from .negation import NON_INTEGER
+from .refs import enter
+
+if TYPE_CHECKING:
+    from .lower import Lowerer
+
+_STRING_KEYS = ("minLength", "maxLength", "pattern")
+_RANGE_KEYS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+_COUNTS = {  # keyword -> (the type it counts, the keyword bounding the other side, the offset)
+    "minItems": ("array", "maxItems", -1),
+    "maxItems": ("array", "minItems", 1),
+    "minProperties": ("object", "maxProperties", -1),
+    "maxProperties": ("object", "minProperties", 1),
+}
+_HANDLED = {"type", "enum", "const", "required", "properties", "anyOf", "not", *_STRING_KEYS, *_RANGE_KEYS, *_COUNTS}
+
+
+def complement(lw: Lowerer, schema: Any, res: Any, ptr: str, depth: int = 2) -> Any:
+    """A schema valid for exactly the instances ``schema`` rejects (refs resolved from ``res``), or None.
+
+    ``depth`` bounds how many levels of ``properties`` are looked into. The result refers to subschemas of
+    ``schema``: it is meant to be lowered with the same resolver.
+    """
+    s, sres, _, _ = lw.expand(schema, ptr, enter(schema, res, lw.spec))
+    if s is True or s is False:
+        return not s
+    if not isinstance(s, dict) or str(getattr(sres, "_base_uri", "")) != str(getattr(res, "_base_uri", "")):
+        return None
+    keys = [k for k in s if has_constraints({k: s[k]}) and not _checks_nothing(lw, k, s[k])]
+    if any(k not in _HANDLED for k in keys):
+        return None
+    declared = _declared(s)
+    pieces: list[Any] = []
+    if "type" in s:
+        others = sorted(ALL_TYPES - declared - ({"number"} if "integer" in declared else set()))
+        if others:
+            pieces.append({"type": others})
+        if "integer" in declared and "number" not in declared:
+            pieces.append(NON_INTEGER)
+    values = [s["const"]] if "const" in s else s.get("enum")
+    if values is not None:
+        pieces.append(_typed(declared, None, {"not": {"enum": list(values)}}))
+    for piece in _keyword_pieces(lw, s, declared, res, ptr, depth):
+        if piece is None:
+            return None
+        pieces.append(piece)
+    pieces = [p for p in pieces if p is not False]
+    if not pieces:
+        return False
+    return pieces[0] if len(pieces) == 1 else {"anyOf": pieces}
+
+
+def _keyword_pieces(lw: Lowerer, s: dict, declared: set[str], res: Any, ptr: str, depth: int) -> list[Any]:
+    """One piece per keyword group of ``s`` (None where a keyword has no complement)."""
+    out: list[Any] = []
+    strings = {k: s[k] for k in _STRING_KEYS if k in s}
+    if strings and "string" in declared:
+        out.append({"type": "string", "not": {"type": "string", **strings}})
+    bounds = {k: s[k] for k in _RANGE_KEYS if k in s}
+    numbers = sorted(declared & {"number", "integer"})
+    if bounds and numbers:
+        out.append({"type": numbers, "not": {"type": "number", **bounds}})
+    if "required" in s and "object" in declared and s["required"]:
+        # objects missing one of the keys (a key forbidden is ``name: false``; no ``not`` left to combine)
+        missing = [{"type": "object", "properties": {name: False}} for name in dict.fromkeys(s["required"])]
+        out.append(missing[0] if len(missing) == 1 else {"anyOf": missing})
+    for keyword, (json_type, other_side, offset) in _COUNTS.items():
+        if keyword in s and json_type in declared:
+            bound = int(s[keyword]) + offset
+            out.append(False if bound < 0 else {"type": json_type, other_side: bound})
+    if "properties" in s and "object" in declared:
+        for name, sub in s["properties"].items():
+            inverse = complement(lw, sub, res, f"{ptr}/properties/{name}", depth - 1) if depth > 0 else None
+            out.append(inverse if inverse in (None, False) else
+                       {"type": "object", "required": [name], "properties": {name: inverse}})  # fmt: skip
+    if "anyOf" in s:
+        inverses = [complement(lw, b, res, f"{ptr}/anyOf/{i}", depth) for i, b in enumerate(s["anyOf"])]
+        out.append(None if any(x is None for x in inverses) else {"allOf": inverses})
+    if "not" in s:
+        out.append(_typed(declared, None, s["not"]))
+    return out
+
+
+def _typed(declared: set[str], json_type: str | None, schema: Any) -> Any:
+    """``schema`` restricted to the declared types (all of them when the schema declared none)."""
+    types = sorted(declared) if json_type is None else [json_type]
+    if set(types) >= ALL_TYPES:
+        return schema
+    return {"allOf": [{"type": types}, schema]}
+
+
+def _checks_nothing(lw: Lowerer, keyword: str, value: Any) -> bool:
+    """A ``format`` the lowering treats as an annotation (unknown names, or formats not asserted)."""
+    if keyword != "format":
+        return False
+    return not is_defined_format(value) or not lw.assert_formats or is_annotation_format(value)
+
+
+def _declared(s: dict) -> set[str]:
+    t = s.get("type")
+    if t is None:
+        return set(ALL_TYPES)
+    return {t} if isinstance(t, str) else set(t)
