@@ -10,6 +10,7 @@ builds exactly or refuses (``not`` of string keywords, number ranges and require
 - number ranges: ``{type: number, not: {the bounds}}``;
 - ``required``: objects with one of the keys forbidden; ``properties``: an object holding one of them with a value in
   that property's complement; ``minItems``/``maxItems``/``minProperties``/``maxProperties``: the counts outside;
+- ``items`` (one schema for every item): an array with an item in ``not items`` (``contains``);
 - ``enum``/``const``: ``not`` of the values; ``anyOf``: every branch's complement (``allOf``); ``not X``: X.
 
 Any other keyword (``additionalProperties``, ``items``, ``oneOf``, ...) has no complement here: None.
@@ -35,7 +36,8 @@ _COUNTS = {  # keyword -> (the type it counts, the keyword bounding the other si
     "minProperties": ("object", "maxProperties", -1),
     "maxProperties": ("object", "minProperties", 1),
 }
-_HANDLED = {"type", "enum", "const", "required", "properties", "anyOf", "not", *_STRING_KEYS, *_RANGE_KEYS, *_COUNTS}
+_HANDLED = {"type", "enum", "const", "required", "properties", "items", "anyOf", "not", *_STRING_KEYS, *_RANGE_KEYS,
+            *_COUNTS}  # fmt: skip
 
 
 def complement(lw: Lowerer, schema: Any, res: Any, ptr: str, depth: int = 2) -> Any:
@@ -96,6 +98,12 @@ def _keyword_pieces(lw: Lowerer, s: dict, declared: set[str], res: Any, ptr: str
             inverse = complement(lw, sub, res, f"{ptr}/properties/{name}", depth - 1) if depth > 0 else None
             out.append(inverse if inverse in (None, False) else
                        {"type": "object", "required": [name], "properties": {name: inverse}})  # fmt: skip
+    if "items" in s and "array" in declared:
+        items = s["items"]
+        if not isinstance(items, dict | bool) or "prefixItems" in s or not _has_contains(lw):
+            out.append(None)
+        else:  # an array with an item the items schema rejects (``contains_node`` reads ``contains: {not: X}``)
+            out.append(False if items is True else {"type": "array", "contains": {"not": items}})
     if "anyOf" in s:
         inverses = [complement(lw, b, res, f"{ptr}/anyOf/{i}", depth) for i, b in enumerate(s["anyOf"])]
         out.append(None if any(x is None for x in inverses) else {"allOf": inverses})
@@ -117,6 +125,12 @@ def _checks_nothing(lw: Lowerer, keyword: str, value: Any) -> bool:
     if keyword != "format":
         return False
     return not is_defined_format(value) or not lw.assert_formats or is_annotation_format(value)
+
+
+def _has_contains(lw: Lowerer) -> bool:
+    """Whether the dialect has ``contains`` (draft 6 on), which the validator then checks too."""
+    dialect = str(lw.validator_cls.META_SCHEMA.get("$schema", ""))
+    return "draft-03" not in dialect and "draft-04" not in dialect
 
 
 def _declared(s: dict) -> set[str]:

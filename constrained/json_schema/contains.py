@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from constrained.errors import UnsupportedFeature
 from constrained.regex_ast import EMPTY, NOTHING, Node, alt, chars, repeat, seq
 
+from .complement import complement
 from .places import INDEX
 
 if TYPE_CHECKING:
@@ -40,10 +41,11 @@ def contains_node(lw: Lowerer, schema: dict, ptr: str, res: Any) -> Node | None:
     ws = lw.ws
     rest = {} if items is True else items
     lw.note_free()
+    matching, failing = _split(lw, schema["contains"], where, res)
     with lw.under(INDEX):
-        yes = seq(lw.lower({"allOf": [rest, schema["contains"]]}, where, res), ws)
+        yes = seq(lw.lower({"allOf": [rest, matching]}, where, res), ws)
         try:
-            no = seq(lw.lower({"allOf": [rest, {"not": schema["contains"]}]}, where, res), ws)
+            no = seq(lw.lower({"allOf": [rest, failing]}, where, res), ws)
         except UnsupportedFeature as exc:  # name the keyword the user wrote, not the negation built from it
             reason = f"non-matching items cannot be built exactly: {exc.reason}"
             raise UnsupportedFeature("contains", where, reason) from exc
@@ -56,3 +58,16 @@ def contains_node(lw: Lowerer, schema: dict, ptr: str, res: Any) -> Node | None:
     if lo == 0:
         parts.append(EMPTY)
     return seq(chars("["), ws, alt(*parts), chars("]"))
+
+
+def _split(lw: Lowerer, contains: Any, where: str, res: Any) -> tuple[Any, Any]:
+    """(schema of matching items, schema of the others).
+
+    ``contains: {not: X}`` (as ``complement.py`` writes "an item that ``items`` rejects") matches the complement
+    of ``X`` where one can be written, and the others are exactly ``X``: no negation left to build.
+    """
+    if isinstance(contains, dict) and set(contains) == {"not"}:
+        inverse = complement(lw, contains["not"], res, f"{where}/not")
+        if inverse is not None:
+            return inverse, contains["not"]
+    return contains, {"not": contains}

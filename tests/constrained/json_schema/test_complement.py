@@ -43,6 +43,7 @@ def _schemas(leaf: Any) -> Any:
         st.builds(lambda props: {"properties": props}, st.dictionaries(st.sampled_from("ab"), merged, max_size=2)),
         st.builds(lambda bs: {"anyOf": bs}, st.lists(merged, min_size=1, max_size=2)),
         st.builds(lambda x: {"not": x}, merged),
+        st.builds(lambda x: {"type": "array", "items": x}, merged),
     )
 
 

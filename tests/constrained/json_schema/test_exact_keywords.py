@@ -28,6 +28,9 @@ SCHEMAS = [
      [{}, {"n": 1}, {"s": "x"}, {"s": "x", "n": "a"}, {"n": 1, "s": "y"}, {"s": "x", "n": 1.5}, {"n": 1, "s": "x"}]),
     ({"oneOf": [{"maxItems": 1}, {"minItems": 1}]}, [[], [1], ["a", "b"], "s", {}]),
     ({"type": "array", "contains": {"type": "integer"}}, [[1], [1.5], ["a", 2], []]),
+    ({"type": "array", "contains": {"not": {"type": "string"}}}, [[], ["a"], [1], ["a", 1]]),
+    ({"oneOf": [{"type": "array", "items": {"type": "integer"}}, {"type": "array", "items": {"maximum": 5}}]},
+     [[], [1], [6], [1.5], [7, 1.5], [1, 2], ["x"]]),
     # then/else in another allOf branch than the if: they apply nothing, merged or not
     ({"type": ["string", "integer"], "allOf": [{"if": {"type": "string"}}, {"then": {"maxLength": 1}},
                                                {"else": {"minimum": 5}}]}, ["abc", "", 1, 7, None]),

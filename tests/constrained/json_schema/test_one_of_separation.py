@@ -152,7 +152,7 @@ def test_strings_apart_is_exact(branches: list[Any], instances: list[Any]) -> No
     except UnsupportedFeature:
         return  # overlapping beyond what the constructions separate
     # Exact on strings; a stated bound elsewhere (``{}`` vs integers keeps the non-integers without exponent).
-    assert all(p.startswith("/oneOf/") and p.endswith("/not") for p in compiled.describe()["bounded"])
+    assert all(p.startswith("/oneOf/") and "/not" in p for p in compiled.describe()["bounded"])
     for data in [*instances, "", "a", "ab", "A", "b", "aab"]:
         assert _accepts(compiled, data) == _valid(schema, data), (schema, data)
 
@@ -174,7 +174,7 @@ def test_a_stricter_construction_is_reported() -> None:
     "schema",
     [
         {"oneOf": [{"type": "string", "format": "date"}, {"type": "string", "minLength": 2}]},  # formats: subsets
-        {"oneOf": [{"type": "array", "items": {"type": "string"}}, {"minItems": 1}]},  # no complement of items
+        {"oneOf": [{"type": "array", "items": {"type": "string"}}, {"maxItems": 3}]},  # contains with maxItems
         {"oneOf": [{"additionalProperties": {"type": "integer"}}, {"type": "object", "required": ["a"]}]},
     ],
 )
