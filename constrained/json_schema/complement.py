@@ -64,7 +64,13 @@ def complement(lw: Lowerer, schema: Any, res: Any, ptr: str, depth: int = 2) -> 
             pieces.append(NON_INTEGER)
     values = [s["const"]] if "const" in s else s.get("enum")
     if values is not None:
-        pieces.append(_typed(declared, None, {"not": {"enum": list(values)}}))
+        listed = _by_type(values)
+        if listed is None:
+            return None
+        # per type: the values of that type not listed (strings, numbers and literals negate exactly)
+        for json_type in sorted(declared - {"integer"} if "number" in declared else declared):
+            kept = listed.get("number" if json_type == "integer" else json_type)
+            pieces.append({"type": json_type, "not": {"enum": kept}} if kept else {"type": json_type})
     for piece in _keyword_pieces(lw, s, declared, res, ptr, depth):
         if piece is None:
             return None
@@ -109,6 +115,23 @@ def _keyword_pieces(lw: Lowerer, s: dict, declared: set[str], res: Any, ptr: str
         out.append(None if any(x is None for x in inverses) else {"allOf": inverses})
     if "not" in s:
         out.append(_typed(declared, None, s["not"]))
+    return out
+
+
+def _by_type(values: list[Any]) -> dict[str, list[Any]] | None:
+    """Listed scalar values by JSON type (None when an object or array is listed: no complement written)."""
+    out: dict[str, list[Any]] = {}
+    for value in values:
+        if value is None:
+            out.setdefault("null", []).append(value)
+        elif isinstance(value, bool):
+            out.setdefault("boolean", []).append(value)
+        elif isinstance(value, int | float):
+            out.setdefault("number", []).append(value)
+        elif isinstance(value, str):
+            out.setdefault("string", []).append(value)
+        else:
+            return None
     return out
 
 

@@ -21,6 +21,7 @@ from constrained.regex_ast import NOTHING, Node, alt, literal
 
 from .annotations import may_evaluate, restricting, unmodelled_sources
 from .arrays import array_node
+from .complement import complement
 from .conditional import split_conditional
 from .dependencies import KEYWORDS as DEPENDENCY_KEYWORDS
 from .dependencies import has_dependencies, split_dependencies
@@ -119,6 +120,9 @@ class Lowerer:
         self._scoped_keys: dict[tuple[int, str, tuple[str, ...]], int] = {}
         self._scoped_targets: list[Any] = []
         self._rebased: dict[tuple[int, str], tuple[Any, Any]] = {}  # (id, base) -> (schema kept alive, copy)
+        # ``not`` by complement (``_not_by_complement``): schemas tried the usual way, negated schemas in progress.
+        self._plain_not: set[int] = set()
+        self._complementing: set[str] = set()
         self._refs_seen: list[set[int]] = []  # per ``lower`` call in progress: the refs followed below it
         self.visits = 0
         # Where arrays are emitted (``places.py``), for the run-time uniqueItems check: the instance place being
@@ -404,6 +408,11 @@ class Lowerer:
                 rewritten = not_number_range(self, schema, ptr, res)
             if rewritten is not None:
                 return self.lower(rewritten, ptr, res)
+            if id(schema) not in self._plain_not and not restricting(schema):
+                # (with unevaluated* beside it, the complement's keywords would count as evaluations: not so)
+                complemented = self._not_by_complement(schema, ptr, res)
+                if complemented is not None:
+                    return complemented
         if "const" in schema or "enum" in schema:
             return self._enum(schema, ptr, res)
         if has_dependencies(schema) and "object" in self._types(schema):
@@ -554,6 +563,8 @@ class Lowerer:
         ):
             return None
         separated = separate_branches(self, expanded, allowed)
+        if separated is not None and separated[2] and restricting(siblings):
+            separated = None  # complements' keywords would count as evaluations for the unevaluated* beside them
         if separated is None or any(_base(sres) != _base(res) for _, sres in expanded):
             self.refuse("oneOf", f"{ptr}/oneOf", "branches are not provably disjoint (use anyOf if overlap is fine)")
             return None
@@ -579,6 +590,39 @@ class Lowerer:
                 self.refuse("oneOf", f"{ptr}/oneOf", reason)
                 return None
         return alt(*nodes) if nodes else NOTHING
+
+    def _not_by_complement(self, schema: dict, ptr: str, res: Any) -> Node | None:
+        """``schema`` whose ``not X`` the type- and text-level constructions refuse, with X's written complement.
+
+        The usual lowering is tried first (strictly); only a refusal of this very ``not`` turns to the
+        complement (``complement.py``). None: no complement, the complement refused too, or the refusal came
+        from elsewhere (the caller then lowers as usual, refusing or weakening there).
+        """
+        negated = schema["not"]
+        key = json.dumps(negated, sort_keys=True, default=str)
+        if key in self._complementing:
+            return None  # the complement holds this same "not" again: no progress to make
+        inverse = complement(self, negated, res, f"{ptr}/not")
+        if inverse is None:
+            return None
+        self._plain_not.add(id(schema))
+        try:
+            with self._trial():
+                return self._lower_object(schema, ptr, res)
+        except UnsupportedFeature as exc:
+            if not exc.pointer.startswith(f"{ptr}/not"):
+                return None
+        finally:
+            self._plain_not.discard(id(schema))
+        rest = {k: v for k, v in schema.items() if k != "not"}
+        self._complementing.add(key)
+        try:
+            with self._trial():
+                return self.lower({**rest, "allOf": [*rest.get("allOf", []), inverse]}, ptr, res)
+        except UnsupportedFeature:
+            return None  # the usual lowering then refuses this "not" by its own pointer (or weakens it)
+        finally:
+            self._complementing.discard(key)
 
     @contextmanager
     def _trial(self) -> Iterator[None]:

@@ -73,3 +73,30 @@ def test_the_complement_holds_exactly_where_the_schema_fails(schema: dict) -> No
         got = compiled.accepts(json.dumps(data, separators=(",", ":")))
         # exact, or stricter where a bound is stated (non-integers are written without exponent)
         assert got == _valid(inverse, data) or (not exact and not got), (inverse, data)
+
+
+@settings(max_examples=200, deadline=None)
+@given(schema=_schemas(_leaf))
+def test_not_lowers_exactly_or_refuses_by_name(schema: dict) -> None:
+    negated = {"not": schema}
+    try:
+        compiled = constrained.compile_json_schema(negated, None, whitespace="compact", property_order="any")
+    except constrained.UnsupportedFeature as exc:
+        assert exc.keyword and exc.pointer.startswith("/not"), exc
+        return
+    exact = not compiled.describe()["bounded"]
+    for data in INSTANCES:
+        got = compiled.accepts(json.dumps(data, separators=(",", ":")))
+        assert got == _valid(negated, data) or (not exact and not got), (negated, data)
+
+
+def test_no_complement_beside_unevaluated_properties() -> None:
+    # The evaluations inside "not" do not count: merging "not not X" as X would evaluate "y" and admit it.
+    schema = {"type": "object", "properties": {"x": {"type": "integer"}}, "unevaluatedProperties": False,
+              "not": {"not": {"properties": {"y": {"const": 1}}, "required": ["y"]}}}  # fmt: skip
+    try:
+        compiled = constrained.compile_json_schema(schema, None, whitespace="compact")
+    except constrained.UnsupportedFeature as exc:
+        assert (exc.keyword, exc.pointer) == ("not", "/not")
+        return
+    assert not compiled.accepts('{"x":1,"y":1}') and not _valid(schema, {"x": 1, "y": 1})

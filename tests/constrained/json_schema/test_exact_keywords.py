@@ -139,7 +139,7 @@ def test_schema_keywords_agree_with_the_validator(schema, instances):
     [
         ({"type": "integer", "not": {"multipleOf": 3}}, "not", "/not"),
         ({"type": "object", "patternProperties": {c: {} for c in "abcde"}}, "patternProperties", "/patternProperties"),
-        ({"type": "number", "not": {"type": "integer", "minimum": 3}}, "not", "/not"),
+        ({"type": "number", "not": {"type": "integer", "multipleOf": 3}}, "not", "/not"),
         ({"if": {"multipleOf": 3}, "then": {"type": "integer"}}, "if", "/if"),
         (
             {"if": {"properties": {"f": {"const": 1}}, "required": ["f"]}, "else": {}, "unevaluatedProperties": False},

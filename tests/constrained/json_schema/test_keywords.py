@@ -239,7 +239,7 @@ def test_flexible_whitespace_is_bounded():
 @pytest.mark.parametrize(
     "schema,keyword,pointer",
     [
-        ({"not": {"type": "object", "properties": {"a": {}}}}, "not", "/not"),
+        ({"not": {"type": "object", "additionalProperties": {"type": "integer"}}}, "not", "/not"),
         (
             {"type": "object", "properties": {"a": {"type": "array", "items": {"type": "array"}, "uniqueItems": True}}},
             "uniqueItems",
