@@ -13,7 +13,8 @@ builds exactly or refuses (``not`` of string keywords, number ranges and require
 - ``items`` (one schema for every item): an array with an item in ``not items`` (``contains``);
 - ``enum``/``const``: ``not`` of the values; ``anyOf``: every branch's complement (``allOf``); ``not X``: X.
 
-Any other keyword (``additionalProperties``, ``items``, ``oneOf``, ...) has no complement here: None.
+Any other keyword (``additionalProperties``, ``patternProperties``, ``oneOf``, ``format``, ...) has no complement
+here: None. Formats that check nothing (unknown names, or ``formats="annotation"``) are left out like annotations.
 """
 
 from __future__ import annotations
@@ -114,7 +115,7 @@ def _keyword_pieces(lw: Lowerer, s: dict, declared: set[str], res: Any, ptr: str
         inverses = [complement(lw, b, res, f"{ptr}/anyOf/{i}", depth) for i, b in enumerate(s["anyOf"])]
         out.append(None if any(x is None for x in inverses) else {"allOf": inverses})
     if "not" in s:
-        out.append(_typed(declared, None, s["not"]))
+        out.append(_typed(declared, s["not"]))
     return out
 
 
@@ -135,12 +136,11 @@ def _by_type(values: list[Any]) -> dict[str, list[Any]] | None:
     return out
 
 
-def _typed(declared: set[str], json_type: str | None, schema: Any) -> Any:
-    """``schema`` restricted to the declared types (all of them when the schema declared none)."""
-    types = sorted(declared) if json_type is None else [json_type]
-    if set(types) >= ALL_TYPES:
+def _typed(declared: set[str], schema: Any) -> Any:
+    """``schema`` restricted to the declared types (unchanged when every type is declared)."""
+    if declared >= ALL_TYPES:
         return schema
-    return {"allOf": [{"type": types}, schema]}
+    return {"allOf": [{"type": sorted(declared)}, schema]}
 
 
 def _checks_nothing(lw: Lowerer, keyword: str, value: Any) -> bool:
