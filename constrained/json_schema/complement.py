@@ -37,8 +37,8 @@ _COUNTS = {  # keyword -> (the type it counts, the keyword bounding the other si
     "minProperties": ("object", "maxProperties", -1),
     "maxProperties": ("object", "minProperties", 1),
 }
-_HANDLED = {"type", "enum", "const", "required", "properties", "items", "anyOf", "not", *_STRING_KEYS, *_RANGE_KEYS,
-            *_COUNTS}  # fmt: skip
+HANDLED = {"type", "enum", "const", "required", "properties", "items", "anyOf", "not", *_STRING_KEYS, *_RANGE_KEYS,
+            *_COUNTS}  # fmt: skip  # the keywords a complement is written for
 
 
 def complement(lw: Lowerer, schema: Any, res: Any, ptr: str, depth: int = 2) -> Any:
@@ -53,7 +53,7 @@ def complement(lw: Lowerer, schema: Any, res: Any, ptr: str, depth: int = 2) -> 
     if not isinstance(s, dict) or str(getattr(sres, "_base_uri", "")) != str(getattr(res, "_base_uri", "")):
         return None
     keys = [k for k in s if has_constraints({k: s[k]}) and not _checks_nothing(lw, k, s[k])]
-    if any(k not in _HANDLED for k in keys):
+    if any(k not in HANDLED for k in keys):
         return None
     declared = _declared(s)
     pieces: list[Any] = []

@@ -8,7 +8,8 @@ exactly the instances ``if`` rejects:
   exact or refuses);
 - a discriminating property ``{properties: {p: S}, required?: [p], type?: object}``: objects with ``p``
   present and not valid against S (``{not: S}``), objects without ``p`` when ``p`` is required, and
-  non-objects when ``type: object`` is given.
+  non-objects when ``type: object`` is given;
+- any other ``if`` built from keywords ``complement.py`` can complement: ``{not: if}``, lowered through it.
 
 Other ``if`` schemas are refused.
 """
@@ -19,6 +20,7 @@ from typing import Any
 
 from constrained.errors import UnsupportedFeature
 
+from .complement import HANDLED as COMPLEMENTED
 from .merge import has_constraints
 
 _SIMPLE = {"type", "enum", "const", "minLength", "maxLength", "pattern", "minimum", "maximum", "exclusiveMinimum",
@@ -48,6 +50,8 @@ def _not_if(cond: Any, ptr: str) -> list[Any]:
             if "type" in cond:
                 out.append({"not": {"type": "object"}})
             return out
+    if keys <= COMPLEMENTED:
+        return [{"not": cond}]  # lowered through the written complement of ``cond`` (``complement.py``)
     raise UnsupportedFeature(
         "if",
         f"{ptr}/if",

@@ -29,6 +29,14 @@ SCHEMAS = [
     ({"oneOf": [{"maxItems": 1}, {"minItems": 1}]}, [[], [1], ["a", "b"], "s", {}]),
     ({"type": "array", "contains": {"type": "integer"}}, [[1], [1.5], ["a", 2], []]),
     ({"type": "array", "contains": {"not": {"type": "string"}}}, [[], ["a"], [1], ["a", 1]]),
+    # an if that complement.py can negate (two required keys, counts, items)
+    ({"if": {"properties": {"a": {"const": 1}}, "required": ["a", "b"]}, "then": {"required": ["c"]},
+      "else": {"maxProperties": 1}}, [{}, {"a": 1, "b": 2}, {"a": 1, "b": 2, "c": 3}, {"a": 2, "b": 1}, {"x": 1}]),
+    ({"if": {"minItems": 2, "items": {"type": "string"}}, "then": {"maxItems": 3}, "else": {"type": "array"}},
+     [[], ["a"], ["a", "b"], ["a", "b", "c", "d"], [1, 2, 3, 4], "s"]),
+    ({"type": "object", "allOf": [{"not": {"required": ["a", "b"]}}, {"not": {"required": ["a", "c"]}}]},
+     [{}, {"a": 1}, {"a": 1, "b": 1}, {"a": 1, "c": 1}, {"b": 1, "c": 1}]),
+    ({"not": {"type": "object", "properties": {"foo": {"type": "string"}}}}, [1, {"foo": 1}, {"foo": "bar"}, {}]),
     ({"oneOf": [{"type": "array", "items": {"type": "integer"}}, {"type": "array", "items": {"maximum": 5}}]},
      [[], [1], [6], [1.5], [7, 1.5], [1, 2], ["x"]]),
     # then/else in another allOf branch than the if: they apply nothing, merged or not
