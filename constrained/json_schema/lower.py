@@ -662,7 +662,30 @@ class Lowerer:
             return False
         if not isinstance(a, dict) or not isinstance(b, dict):
             return False
-        return all(self._disjoint_as(t, a, ares, b, bres, depth) for t in sorted(common))
+        if all(self._disjoint_as(t, a, ares, b, bres, depth) for t in sorted(common)):
+            return True
+        return depth > 0 and any(self._branches_disjoint(x, xres, y, yres, depth) for x, xres, y, yres in
+                                 ((a, ares, b, bres), (b, bres, a, ares)))  # fmt: skip
+
+    def _branches_disjoint(self, x: dict, xres: Any, y: Any, yres: Any, depth: int) -> bool:
+        """Whether every ``anyOf`` (or every ``oneOf``) branch of ``x`` is disjoint from ``y``.
+
+        A branch alone admits at least what it admits next to its siblings, so this proves ``x`` and ``y`` apart.
+        """
+        weakened = len(self.weakened)
+        try:
+            for key in ("anyOf", "oneOf"):
+                branches = x.get(key)
+                if not isinstance(branches, list) or not branches:
+                    continue
+                expanded = [self.expand(b, "", enter(b, xres, self.spec))[:2] for b in branches]
+                if all(self._pair_disjoint(s, sres, y, yres, depth - 1) for s, sres in expanded):
+                    return True
+        except (UnsupportedFeature, BudgetExceeded):
+            return False
+        finally:
+            del self.weakened[weakened:]
+        return False
 
     def _disjoint_as(self, json_type: str, a: dict, ares: Any, b: dict, bres: Any, depth: int) -> bool:
         """True only when no instance of ``json_type`` can be valid against both ``a`` and ``b``."""
@@ -741,8 +764,18 @@ def _intervals_apart(x: tuple[Any, bool, Any, bool], y: tuple[Any, bool, Any, bo
 
 
 def _counts_apart(a: dict, b: dict, low: str, high: str) -> bool:
-    """Whether the item or property counts ``a`` and ``b`` allow (``minItems``..``maxItems``) do not meet."""
-    return any(y.get(high) is not None and _count(x, low) > _count(y, high) for x, y in ((a, b), (b, a)))
+    """Whether the item or property counts ``a`` and ``b`` allow (``minItems``..``maxItems``) do not meet.
+
+    An object holds at least as many properties as it has required keys.
+    """
+    return any(y.get(high) is not None and _least(x, low) > _count(y, high) for x, y in ((a, b), (b, a)))
+
+
+def _least(schema: dict, low: str) -> int:
+    """The least count ``schema`` allows: ``low``, or the number of required keys for properties."""
+    required = schema.get("required") if low == "minProperties" else None
+    named = len(set(required)) if isinstance(required, list) else 0
+    return max(_count(schema, low), named)
 
 
 def _closed_apart(a: dict, b: dict) -> bool:

@@ -95,6 +95,13 @@ EXACT: list[tuple[dict, list[Any]]] = [
     ({"oneOf": [{"type": "string"}, {"type": "string", "minLength": 2}]}, ["", "a", "ab", 1]),
     ({"oneOf": [{"pattern": "^[0-9a-f]{2}$"}, {"pattern": "^[0-9A-F]{2}$"}]}, ["aa", "AA", "11", "a1", "zz", 1, None]),
     ({"oneOf": [{"enum": ["nano", "vim"]}, {}]}, ["nano", "vim", "x", 1, None, {"a": 1}, []]),
+    # disjoint without construction: required keys count as properties; every branch of an inner oneOf apart
+    ({"oneOf": [{"required": ["a", "b"]}, {"type": "object", "maxProperties": 1}]},
+     [{}, {"a": 1}, {"a": 1, "b": 2}, {"c": 1, "d": 2}, 5]),
+    ({"oneOf": [{"oneOf": [{"type": "object", "required": ["u", "w"]},
+                           {"type": "object", "required": ["v", "w"], "properties": {"u": False}}]},
+                {"type": "object", "maxProperties": 1}]},
+     [{}, {"w": 1}, {"u": 1, "w": 2}, {"v": 1, "w": 2}, {"u": 1, "w": 3, "v": 2}, "s"]),
     # complements (strategy 6)
     ({"oneOf": [{"type": "array"}, {"minItems": 1}]}, [[], [1], "s", None, {}]),
     ({"oneOf": [{"type": "object", "maxProperties": 1}, {"required": ["a", "b"]}]},
