@@ -562,6 +562,15 @@ class Lowerer:
             for j in range(i + 1, len(expanded))
         ):
             return None
+        twins = _twins(expanded)
+        others = [i for i in range(len(branches)) if i not in twins]
+        apart = all(self._pair_disjoint(*expanded[i], *expanded[t], allowed=allowed) for i in others for t in twins)
+        if twins and apart:
+            # A branch equal to another holds wherever its twin does: never exactly one. Without them (the others
+            # are apart from them), the oneOf is the rest's.
+            if not others:
+                return NOTHING
+            return self._combinator({**siblings, "oneOf": [branches[i] for i in others]}, "oneOf", ptr, res)
         separated = separate_branches(self, expanded, allowed)
         if separated is not None and separated[2] and restricting(siblings):
             separated = None  # complements' keywords would count as evaluations for the unevaluated* beside them
@@ -761,6 +770,18 @@ def _intervals_apart(x: tuple[Any, bool, Any, bool], y: tuple[Any, bool, Any, bo
         if hi is not None and lo is not None and (hi < lo or (hi == lo and (hi_x or lo_x))):
             return True
     return False
+
+
+def _twins(expanded: list[tuple[Any, Any]]) -> set[int]:
+    """Indices of the branches equal to another branch (same schema, read in the same resource)."""
+    seen: dict[tuple[str, str], list[int]] = {}
+    for i, (schema, res) in enumerate(expanded):
+        try:
+            text = json.dumps(schema, sort_keys=True)
+        except (TypeError, ValueError):
+            continue
+        seen.setdefault((text, _base(res)), []).append(i)
+    return {i for group in seen.values() if len(group) > 1 for i in group}
 
 
 def _counts_apart(a: dict, b: dict, low: str, high: str) -> bool:

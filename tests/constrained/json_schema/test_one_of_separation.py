@@ -102,6 +102,10 @@ EXACT: list[tuple[dict, list[Any]]] = [
                            {"type": "object", "required": ["v", "w"], "properties": {"u": False}}]},
                 {"type": "object", "maxProperties": 1}]},
      [{}, {"w": 1}, {"u": 1, "w": 2}, {"v": 1, "w": 2}, {"u": 1, "w": 3, "v": 2}, "s"]),
+    # twin branches hold together: never exactly one of them
+    ({"oneOf": [{"type": "string"}, {"type": "string"}, {"type": "integer"}]}, ["a", 1, None, 1.5]),
+    ({"type": "object", "properties": {"id": {"oneOf": [{"type": "object"}, {"type": "object"}]}}},
+     [{}, {"id": {}}, {"x": 1}]),
     # complements (strategy 6)
     ({"oneOf": [{"type": "array"}, {"minItems": 1}]}, [[], [1], "s", None, {}]),
     ({"oneOf": [{"type": "object", "maxProperties": 1}, {"required": ["a", "b"]}]},
