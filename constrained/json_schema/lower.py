@@ -8,6 +8,7 @@ each branch); otherwise one node per admitted instance type, each built from tha
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -122,7 +123,8 @@ class Lowerer:
         self._rebased: dict[tuple[int, str], tuple[Any, Any]] = {}  # (id, base) -> (schema kept alive, copy)
         # ``not`` by complement (``_not_by_complement``): schemas tried the usual way, negated schemas in progress.
         self._plain_not: set[int] = set()
-        self._complementing: set[str] = set()
+        self._journal: list[Callable[[], Any]] | None = None  # undo actions of the ``_trial`` in progress
+        self._complementing: Counter[str] = Counter()
         self._refs_seen: list[set[int]] = []  # per ``lower`` call in progress: the refs followed below it
         self.visits = 0
         # Where arrays are emitted (``places.py``), for the run-time uniqueItems check: the instance place being
@@ -301,6 +303,7 @@ class Lowerer:
             free = list(dict.fromkeys(p[len(here) :] for p in self.free_places[first_free:]))
             unique = [replace(n, place=n.place[len(here) :]) for n in self.unique_notes[first_unique:]]
             entries.append((schema, followed, counts, node, free, unique))
+            self._on_undo(entries.pop)
         return node
 
     def _active_counts(self, refs: frozenset[int]) -> frozenset[tuple[int, int]]:
@@ -349,6 +352,7 @@ class Lowerer:
         while name in self.rules:
             name += "_"
         self.rules[name] = body
+        self._on_undo(lambda: self.rules.pop(name, None))
         return rule_ref(name)
 
     def _rule(self, key: int, schema: dict, ptr: str, res: Any) -> Node:
@@ -357,6 +361,7 @@ class Lowerer:
         if name is None:
             name = f"ref{len(self._rule_names)}"
             self._rule_names[key] = name
+            self._on_undo(lambda: (self._rule_names.pop(key, None), self.rules.pop(name, None)))
             self.active[key] += 1  # inside the body, re-entering the target is again a rule reference
             first_free, first_unique = len(self.free_places), len(self.unique_notes)
             try:
@@ -609,8 +614,10 @@ class Lowerer:
         """
         negated = schema["not"]
         key = json.dumps(negated, sort_keys=True, default=str)
-        if key in self._complementing:
-            return None  # the complement holds this same "not" again: no progress to make
+        if self._complementing[key] >= 2:
+            # The complement holds this same "not" again (its lowering would recurse without progress). Once
+            # is allowed: a recursive definition's rule body meets its own "not" again, legitimately.
+            return None
         inverse = complement(self, negated, res, f"{ptr}/not")
         if inverse is None:
             return None
@@ -624,27 +631,43 @@ class Lowerer:
         finally:
             self._plain_not.discard(id(schema))
         rest = {k: v for k, v in schema.items() if k != "not"}
-        self._complementing.add(key)
+        self._complementing[key] += 1
         try:
             with self._trial():
                 return self.lower({**rest, "allOf": [*rest.get("allOf", []), inverse]}, ptr, res)
         except UnsupportedFeature:
             return None  # the usual lowering then refuses this "not" by its own pointer (or weakens it)
         finally:
-            self._complementing.discard(key)
+            self._complementing[key] -= 1
 
     @contextmanager
     def _trial(self) -> Iterator[None]:
-        """Lower strictly (refusals raise, lenient or not); on a refusal, forget the places and bounds noted."""
+        """Lower strictly (refusals raise, lenient or not); on a refusal, forget what the trial built and noted.
+
+        Memo entries and grammar rules made inside are undone too: a rule whose body failed would otherwise be
+        referenced by memoized nodes without ever being defined.
+        """
         lenient, marks = self.lenient, (len(self.free_places), len(self.unique_notes), len(self.bounds_hit))
+        outer, self._journal = self._journal, []
         self.lenient = False
         try:
             yield
         except UnsupportedFeature:
+            for undo in reversed(self._journal):
+                undo()
+            self._journal = []
             del self.free_places[marks[0] :], self.unique_notes[marks[1] :], self.bounds_hit[marks[2] :]
             raise
         finally:
+            if outer is not None:  # a trial inside a trial: the outer one may still fail and undo these too
+                outer += self._journal
+            self._journal = outer
             self.lenient = lenient
+
+    def _on_undo(self, undo: Callable[[], Any]) -> None:
+        """Record how to take back a memo entry or rule made now, when inside a ``_trial``."""
+        if self._journal is not None:
+            self._journal.append(undo)
 
     def _lower_through(self, keys: list[int], schema: Any, ptr: str, res: Any) -> Node:
         """Lower a rewritten copy of a ``$ref`` target as if through those refs (``keys``).

@@ -100,3 +100,31 @@ def test_no_complement_beside_unevaluated_properties() -> None:
         assert (exc.keyword, exc.pointer) == ("not", "/not")
         return
     assert not compiled.accepts('{"x":1,"y":1}') and not _valid(schema, {"x": 1, "y": 1})
+
+
+def test_a_failed_trial_leaves_no_rule_without_a_body() -> None:
+    # The usual lowering of this "not" fails inside the recursive definition's body; the complement then lowers
+    # it again. Rules and memo entries of the failed try are undone, so the grammar has every rule it names.
+    schema = {
+        "$defs": {"n": {"type": "object", "properties": {"k": {"$ref": "#/$defs/n"}},
+                        "not": {"required": ["a", "b"], "minProperties": 3}}},
+        "$ref": "#/$defs/n",
+    }  # fmt: skip
+    compiled = constrained.compile_json_schema(schema, None, whitespace="compact", property_order="any")
+    for data in [{}, {"k": {}}, {"k": {"k": {"a": 1, "b": 2, "c": 3}}}, {"k": {"a": 1, "b": 2}}, {"a": 1, "b": 2}]:
+        assert compiled.accepts(json.dumps(data, separators=(",", ":"))) == _valid(schema, data), data
+
+
+def test_a_trial_that_fails_takes_back_its_rules_and_memo_entries() -> None:
+    schema = {"$defs": {"n": {"type": "object", "properties": {"k": {"$ref": "#/$defs/n"}}}}, "$ref": "#/$defs/n"}
+    lw = _lowerer(schema)
+    rules, names, memo = dict(lw.rules), dict(lw._rule_names), {k: len(v) for k, v in lw._memo.items()}
+    try:
+        with lw._trial():
+            lw.lower(schema, "", lw.resolver)  # builds the recursion's rule and memo entries
+            assert lw._rule_names and len(lw.rules) > len(rules)
+            raise constrained.UnsupportedFeature("not", "/x", "a refusal after the rule was made")
+    except constrained.UnsupportedFeature:
+        pass
+    assert lw.rules == rules and lw._rule_names == names
+    assert {k: len(v) for k, v in lw._memo.items() if v} == {k: n for k, n in memo.items() if n}
