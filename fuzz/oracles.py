@@ -53,9 +53,12 @@ def ecma_validator(schema: Any) -> Any:
     """A jsonschema validator for ``schema`` whose pattern keywords use ECMA-262 regexes (see the module doc)."""
     import jsonschema
 
+    from constrained.json_schema.exact_multiple import multiple_of
     from fuzz.ecma_keywords import ECMA_KEYWORDS
 
-    cls = jsonschema.validators.extend(jsonschema.validators.validator_for(schema), ECMA_KEYWORDS)
+    # multipleOf in exact decimals, as the specification means it (jsonschema divides floats)
+    keywords = {**ECMA_KEYWORDS, "multipleOf": multiple_of}
+    cls = jsonschema.validators.extend(jsonschema.validators.validator_for(schema), keywords)
     return cls(schema, format_checker=jsonschema.FormatChecker())
 
 

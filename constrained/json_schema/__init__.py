@@ -31,6 +31,7 @@ from jsonschema.validators import validator_for
 from constrained.errors import InvalidConstraint
 from constrained.regex_ast import Node
 
+from .exact_multiple import with_exact_multiple_of
 from .lower import Lowerer
 from .rules import used_rules
 from .unique_plan import UniquePlan, plan_unique_checks
@@ -117,7 +118,7 @@ def lower_json_schema(
             raise InvalidConstraint(f"schema is not valid JSON: {exc}") from exc
     if not isinstance(schema, dict | bool):
         raise InvalidConstraint("a schema must be an object or a boolean")
-    cls: Any = validator_for(schema, default=jsonschema.Draft202012Validator)
+    cls: Any = with_exact_multiple_of(validator_for(schema, default=jsonschema.Draft202012Validator))
     try:
         # No format checks: the meta-schema's "regex" format would judge ECMA patterns with Python's ``re``
         # (which lacks ``\p{Letter}``); our own parser reports an invalid pattern with its pointer.

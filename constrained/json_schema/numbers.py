@@ -274,3 +274,60 @@ def divisible_by(step: int) -> Node:
     accepting = np.zeros(4 + step, dtype=bool)
     accepting[3] = accepting[4] = True
     return table_node(table, accepting, byte_class)
+
+
+MAX_SCALE = 12  # fraction digits of a decimal multipleOf step (a state per digit position and remainder)
+
+
+def decimal_multiples(step: Decimal) -> Node:
+    """Decimal texts ``-?(0|[1-9][0-9]*)(.[0-9]+)?`` whose value is an exact multiple of ``step`` (no exponent).
+
+    With ``step = a / 10**k`` (``a`` an integer), a text is a multiple when its value times ``10**k`` is an
+    integer divisible by ``a``: the digits are read keeping that remainder, fraction digits past the ``k``-th
+    must be ``0``. Exact decimal arithmetic, as the JSON Schema specification and the test suite state (Python's
+    ``jsonschema`` divides floats: it calls 10.99 no multiple of 0.01).
+
+    Raises:
+        NotExact: ``a`` is above ``MAX_STEP`` or ``k`` above ``MAX_SCALE``.
+    """
+    _, _, exponent = step.normalize().as_tuple()
+    k = max(0, -int(exponent))
+    a = abs(int(step.scaleb(k)))
+    if a == 0 or a > MAX_STEP or k > MAX_SCALE:
+        raise NotExact(f"multipleOf {step} needs more than {MAX_STEP} remainders or {MAX_SCALE} fraction digits")
+    # Classes: 0 other, 1 "-", 2 ".", 3..12 "0".."9". States: 0 dead, 1 start, 2 after "-", 3 a lone "0",
+    # 4 trailing zeros past the k-th fraction digit, then integer part (remainder r) and fraction (j digits, r).
+    byte_class = np.zeros(256, dtype=np.int32)
+    byte_class[ord("-")], byte_class[ord(".")] = 1, 2
+    for d in range(10):
+        byte_class[ord("0") + d] = 3 + d
+
+    def integer(r: int) -> int:
+        return 5 + r
+
+    def fraction(j: int, r: int) -> int:
+        return 5 + a + j * a + r
+
+    table = np.zeros((5 + a + (k + 1) * a, 13), dtype=np.int32)
+    accepting = np.zeros(len(table), dtype=bool)
+    for state in (1, 2):
+        table[state, 3] = 3
+        for d in range(1, 10):
+            table[state, 3 + d] = integer(d % a)
+    table[1, 1] = 2
+    table[3, 2] = fraction(0, 0)
+    accepting[3] = accepting[4] = True
+    table[4, 3] = 4
+    for r in range(a):
+        table[integer(r), 2] = fraction(0, r)
+        for d in range(10):
+            table[integer(r), 3 + d] = integer((10 * r + d) % a)
+        accepting[integer(r)] = (r * 10**k) % a == 0
+        for j in range(k + 1):
+            if j < k:
+                for d in range(10):
+                    table[fraction(j, r), 3 + d] = fraction(j + 1, (10 * r + d) % a)
+            elif r == 0:
+                table[fraction(j, r), 3] = 4  # past the k-th fraction digit: zeros only
+            accepting[fraction(j, r)] = j >= 1 and (r * 10 ** (k - j)) % a == 0
+    return table_node(table, accepting, byte_class)

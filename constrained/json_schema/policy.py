@@ -130,8 +130,8 @@ POLICY: dict[str, Policy] = {
     "maximum": Policy(ENFORCED, _NUM),
     "exclusiveMinimum": Policy(ENFORCED, _NUM, "number (draft 6+) or boolean (draft 4)"),
     "exclusiveMaximum": Policy(ENFORCED, _NUM, "number (draft 6+) or boolean (draft 4)"),
-    "multipleOf": Policy(ENFORCED, _NUM, "integer steps up to numbers.MAX_STEP (a remainder automaton, any bounds), "
-                         "integer texts only; fractional steps refused"),
+    "multipleOf": Policy(ENFORCED, _NUM, "steps a/10^k with a up to numbers.MAX_STEP and k up to MAX_SCALE, in "
+                         "exact decimals (a remainder automaton, any bounds); texts without exponent"),
 }
 
 

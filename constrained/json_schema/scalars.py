@@ -152,8 +152,14 @@ def number_node(lw: Lowerer, schema: dict, ptr: str, integer: bool) -> Node:
     lo, lo_x, hi, hi_x = number_bounds(schema)
     step = schema.get("multipleOf")
     if step is not None and not (isinstance(step, int) or float(step).is_integer()):
-        lw.refuse("multipleOf", f"{ptr}/multipleOf", "fractional multipleOf cannot be enforced exactly")
-        step = None
+        # A decimal step: the texts of the range without it, intersected with the exact multiples.
+        base = number_node(lw, {k: v for k, v in schema.items() if k != "multipleOf"}, ptr, integer)
+        try:
+            exact = Decimal(repr(step)) if isinstance(step, float) else Decimal(step)
+            return intersection(base, numbers.decimal_multiples(exact))
+        except (numbers.NotExact, BudgetExceeded) as exc:
+            lw.refuse("multipleOf", f"{ptr}/multipleOf", str(exc))
+            return base
     try:
         if integer or step is not None:  # integer-valued multipleOf admits integer texts only (stricter)
             # Integer texts parse to exact ints, compared exactly with the bound's exact value.

@@ -14,6 +14,7 @@ import pytest
 from constrained.errors import BudgetExceeded, InvalidConstraint, UnsupportedFeature
 from constrained.json_schema import lower_json_schema
 from constrained.json_schema.compile import compile_lowered
+from constrained.json_schema.exact_multiple import with_exact_multiple_of
 from constrained.regex_ast import Automaton, CharSet, Repeat, to_python_regex
 
 REPO = Path(__file__).resolve().parents[3]
@@ -169,5 +170,7 @@ def run_cases(cases: list[tuple[Any, list[tuple[Any, bool]]]], counts: Counts, s
 
 
 def truth(schema: Any, data: Any) -> bool:
+    """The validator's verdict, ``multipleOf`` in exact decimals (as the specification means it)."""
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    cls = with_exact_multiple_of(cls)
     return bool(cls(schema, format_checker=jsonschema.FormatChecker()).is_valid(data))

@@ -48,6 +48,10 @@ TABLE = [
     ({"type": "integer", "multipleOf": 3, "minimum": 0, "maximum": 10}, ["0", "3", "9"], ["12", "4", "-3"]),
     ({"allOf": [{"type": "integer", "multipleOf": 4}, {"multipleOf": 5.0}]}, ["0", "20", "-40"], ["4", "5", "30", "8"]),
     ({"type": "integer", "multipleOf": 7, "minimum": -20}, ["-14", "0", "7", "700007"], ["-21", "8", "700008"]),
+    # decimal steps in exact decimals (10.99 is a multiple of 0.01, whatever float division says)
+    ({"type": "number", "multipleOf": 0.01}, ["10.99", "10.0", "10", "-0.07", "3.10"], ["500.234", "0.001"]),
+    ({"type": "number", "multipleOf": 1.5, "minimum": 0, "maximum": 10}, ["0", "4.5", "4.50", "9"], ["10", "-1.5"]),
+    ({"type": "integer", "multipleOf": 0.25, "maximum": 3}, ["0", "1", "-7", "3"], ["0.25", "4"]),
     ({"allOf": [{"multipleOf": 6}, {"multipleOf": 9}], "maximum": 10**9}, ["18", "-36", "999999990"], ["9", "6"]),
     ({"type": "number"}, ["0", "-1.5", "1e10", "2.5E-3"], ["01", ".5", "1.", "--1", "NaN"]),
     (
@@ -249,7 +253,7 @@ def test_flexible_whitespace_is_bounded():
         ({"type": "object", "patternProperties": {c: {} for c in "vwxyz"}}, "patternProperties", "/patternProperties"),
         ({"type": "object", "minProperties": 100}, "minProperties", "/minProperties"),
         ({"type": "string", "format": "regex"}, "format", "/format"),
-        ({"type": "number", "multipleOf": 0.1}, "multipleOf", "/multipleOf"),
+        ({"type": "number", "multipleOf": 0.123456789}, "multipleOf", "/multipleOf"),  # 123456789 remainders
         ({"if": {"multipleOf": 3}, "then": {"minLength": 1}}, "if", "/if"),
         ({"oneOf": [{"type": "integer", "multipleOf": 3}, {"minimum": 3}]}, "oneOf", "/oneOf"),
         ({"$ref": "http://example.com/other.json"}, "$ref", "/$ref"),

@@ -10,7 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from constrained.byte_dfa import ByteDFA
-from constrained.json_schema.numbers import MAX_STEP, NotExact, integer_range, multiples, number_range
+from constrained.json_schema.numbers import (
+    MAX_STEP,
+    NotExact,
+    decimal_multiples,
+    integer_range,
+    multiples,
+    number_range,
+)
 from constrained.json_schema.strings import quoted, string_body, string_not_in
 from constrained.regex_ast import to_python_regex
 
@@ -35,6 +42,17 @@ def test_multiples_exact(step, lo, hi, xs, scale):  # fmt: skip
         expected = x % step == 0 and (lo is None or x >= lo) and (hi is None or x <= hi)
         assert dfa.accepts(str(x).encode()) == expected, (step, lo, hi, x)
     assert not dfa.accepts(b"-0") and not dfa.accepts(b"00") and not dfa.accepts(str(step).encode() + b".0")
+
+
+@settings(max_examples=100, deadline=None)
+@given(a=st.integers(1, 200), k=st.integers(0, 4), xs=st.lists(st.decimals(min_value=-10**6, max_value=10**6,
+       places=5, allow_nan=False, allow_infinity=False), min_size=1, max_size=20), m=st.integers(-10**5, 10**5))
+def test_decimal_multiples_exact(a, k, xs, m):  # fmt: skip
+    step = Decimal(a).scaleb(-k)
+    dfa = ByteDFA.from_node(decimal_multiples(step))
+    for x in [*xs, step * m]:
+        text = format(x, "f")
+        assert dfa.accepts(text.encode()) == (x % step == 0), (step, text)
 
 
 decimals = st.decimals(min_value=-300, max_value=300, places=3, allow_nan=False, allow_infinity=False)
