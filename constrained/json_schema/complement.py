@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from .formats import is_annotation_format, is_defined_format
 from .merge import ALL_TYPES, has_constraints
 from .negation import NON_INTEGER
-from .refs import enter
+from .refs import base_uri, enter
 
 if TYPE_CHECKING:
     from .lower import Lowerer
@@ -50,7 +50,7 @@ def complement(lw: Lowerer, schema: Any, res: Any, ptr: str, depth: int = 2) -> 
     s, sres, _, _ = lw.expand(schema, ptr, enter(schema, res, lw.spec))
     if s is True or s is False:
         return not s
-    if not isinstance(s, dict) or str(getattr(sres, "_base_uri", "")) != str(getattr(res, "_base_uri", "")):
+    if not isinstance(s, dict) or base_uri(sres) != base_uri(res):
         return None
     keys = [k for k in s if has_constraints({k: s[k]}) and not _checks_nothing(lw, k, s[k])]
     if any(k not in HANDLED for k in keys):

@@ -17,9 +17,9 @@ from jsonschema import ValidationError
 from jsonschema.validators import extend
 
 
-def _exact(value: Any) -> Fraction:
-    """The exact value of a JSON number as Python parsed it (a float read as its shortest decimal)."""
-    return Fraction(Decimal(repr(value)) if isinstance(value, float) else Decimal(value))
+def exact_decimal(value: Any) -> Decimal:
+    """The decimal a JSON number was written as, from what Python parsed (a float read as its shortest repr)."""
+    return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
 
 
 def multiple_of(validator: Any, step: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
@@ -27,7 +27,7 @@ def multiple_of(validator: Any, step: Any, instance: Any, schema: Any) -> Iterat
     if not validator.is_type(instance, "number"):
         return
     try:
-        whole = _exact(instance) % _exact(step) == 0
+        whole = Fraction(exact_decimal(instance)) % Fraction(exact_decimal(step)) == 0
     except (InvalidOperation, OverflowError, ValueError, ZeroDivisionError):  # inf, nan
         whole = False
     if not whole:

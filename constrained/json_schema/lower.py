@@ -43,6 +43,7 @@ from .policy import POLICY, STRUCTURAL, refusals
 from .property_order import MAX_ANY_ORDER
 from .refs import (
     Target,
+    base_uri,
     document_resolver,
     dynamic_anchor_names,
     dynamic_scope,
@@ -213,9 +214,11 @@ class Lowerer:
         target = resolve_recursive(res, ptr) if keyword == "$recursiveRef" else resolve(ref, res, ptr)
         if not self.dynamic:
             return target
-        scoped = (target.key, _base(target.resolver), dynamic_scope(target.resolver))
-        key = self._scoped_keys.setdefault(scoped, len(self._scoped_keys))
-        self._scoped_targets.append(target.schema)  # keeps the schema alive while its id is part of a key
+        scoped = (target.key, base_uri(target.resolver), dynamic_scope(target.resolver))
+        key = self._scoped_keys.get(scoped)
+        if key is None:
+            key = self._scoped_keys[scoped] = len(self._scoped_keys)
+            self._scoped_targets.append(target.schema)  # keeps the schema alive while its id is part of a key
         return replace(target, key=key)
 
     def _portable(self, schema: Any, found_in: Any, into: Any, keyword: str, ptr: str) -> Any:
@@ -225,22 +228,22 @@ class Lowerer:
         Merging drops the other resource from the dynamic scope of the lookups inside it, which changes a
         ``$dynamicRef`` only when that resource declares a dynamic anchor no outer resource declares: refused.
         """
-        if not isinstance(schema, dict) or _base(found_in) == _base(into):
+        if not isinstance(schema, dict) or base_uri(found_in) == base_uri(into):
             return schema
         if self.dynamic:
             for name in sorted(dynamic_anchor_names(found_in, self.spec)):
                 if not scope_declares(into, name):
                     reason = f"merged across resources, its $dynamicAnchor {name!r} would leave the dynamic scope"
                     raise UnsupportedFeature(keyword, ptr, reason)
-        key = (id(schema), _base(found_in))
+        key = (id(schema), base_uri(found_in))
         copy = self._rebased.get(key)
         if copy is None:
-            copy = self._rebased[key] = (schema, rebase(schema, _base(found_in), self.spec))
+            copy = self._rebased[key] = (schema, rebase(schema, base_uri(found_in), self.spec))
         return copy[1]
 
     def _memo_scope(self, res: Any) -> Any:
         """What besides the schema a lowering depends on: its base URI, and the dynamic scope where that matters."""
-        return (_base(res), dynamic_scope(res)) if self.dynamic else _base(res)
+        return (base_uri(res), dynamic_scope(res)) if self.dynamic else base_uri(res)
 
     def _restore(self, schema: Any, held: dict, keyword: str, ptr: str) -> Any:
         """Put held ``unevaluated*`` keywords back on a merged schema (refused when a branch had its own)."""
@@ -579,7 +582,7 @@ class Lowerer:
         separated = separate_branches(self, expanded, allowed)
         if separated is not None and separated[2] and restricting(siblings):
             separated = None  # complements' keywords would count as evaluations for the unevaluated* beside them
-        if separated is None or any(_base(sres) != _base(res) for _, sres in expanded):
+        if separated is None or any(base_uri(sres) != base_uri(res) for _, sres in expanded):
             self.refuse("oneOf", f"{ptr}/oneOf", "branches are not provably disjoint (use anyOf if overlap is fine)")
             return None
         strengthened, stricter, complemented = separated
@@ -647,7 +650,7 @@ class Lowerer:
         Memo entries and grammar rules made inside are undone too: a rule whose body failed would otherwise be
         referenced by memoized nodes without ever being defined.
         """
-        lenient, marks = self.lenient, (len(self.free_places), len(self.unique_notes), len(self.bounds_hit))
+        lenient, marks = self.lenient, self._marks()
         outer, self._journal = self._journal, []
         self.lenient = False
         try:
@@ -656,13 +659,22 @@ class Lowerer:
             for undo in reversed(self._journal):
                 undo()
             self._journal = []
-            del self.free_places[marks[0] :], self.unique_notes[marks[1] :], self.bounds_hit[marks[2] :]
+            self._rewind(marks)
             raise
         finally:
             if outer is not None:  # a trial inside a trial: the outer one may still fail and undo these too
                 outer += self._journal
             self._journal = outer
             self.lenient = lenient
+
+    def _marks(self) -> tuple[int, int, int, int]:
+        """Where the lists a trial lowering may add to end now (weakened, bounds, free places, unique notes)."""
+        return len(self.weakened), len(self.bounds_hit), len(self.free_places), len(self.unique_notes)
+
+    def _rewind(self, marks: tuple[int, int, int, int]) -> None:
+        """Forget what those lists got since ``marks``."""
+        weakened, bounded, free, unique = marks
+        del self.weakened[weakened:], self.bounds_hit[bounded:], self.free_places[free:], self.unique_notes[unique:]
 
     def _on_undo(self, undo: Callable[[], Any]) -> None:
         """Record how to take back a memo entry or rule made now, when inside a ``_trial``."""
@@ -704,7 +716,7 @@ class Lowerer:
 
         A branch alone admits at least what it admits next to its siblings, so this proves ``x`` and ``y`` apart.
         """
-        weakened = len(self.weakened)
+        marks = self._marks()
         try:
             for key in ("anyOf", "oneOf"):
                 branches = x.get(key)
@@ -716,7 +728,7 @@ class Lowerer:
         except (UnsupportedFeature, BudgetExceeded):
             return False
         finally:
-            del self.weakened[weakened:]
+            self._rewind(marks)
         return False
 
     def _disjoint_as(self, json_type: str, a: dict, ares: Any, b: dict, bres: Any, depth: int) -> bool:
@@ -745,17 +757,16 @@ class Lowerer:
         pa, pb = exact_string_part(a), exact_string_part(b)
         if pa is None or pb is None or len(pa) == len(pb) == 1:
             return False  # not known exactly, or both are every string
-        weakened, bounded = len(self.weakened), len(self.bounds_hit)
-        free, unique = len(self.free_places), len(self.unique_notes)
+        marks = self._marks()
         try:
             nodes = [self.lower(pa, "", ares), self.lower(pb, "", bres)]
-            stricter = len(self.bounds_hit) > bounded
+            stricter = len(self.bounds_hit) > marks[1]
             common = intersection(*nodes, max_states=PROOF_MAX_STATES, max_seconds=PROOF_MAX_SECONDS)
             return not stricter and is_empty(common, max_states=PROOF_MAX_STATES, max_seconds=PROOF_MAX_SECONDS)
         except (UnsupportedFeature, BudgetExceeded):
             return False
         finally:
-            del self.weakened[weakened:], self.bounds_hit[bounded:], self.free_places[free:], self.unique_notes[unique:]
+            self._rewind(marks)
 
     def _objects_disjoint(self, a: dict, ares: Any, b: dict, bres: Any, depth: int) -> bool:
         """Objects: a key one side requires and the other forbids, closed and apart, or a required tag apart."""
@@ -803,7 +814,7 @@ def _twins(expanded: list[tuple[Any, Any]]) -> set[int]:
             text = json.dumps(schema, sort_keys=True)
         except (TypeError, ValueError):
             continue
-        seen.setdefault((text, _base(res)), []).append(i)
+        seen.setdefault((text, base_uri(res)), []).append(i)
     return {i for group in seen.values() if len(group) > 1 for i in group}
 
 
@@ -846,7 +857,3 @@ def _hold_unevaluated(schema: dict) -> tuple[dict, dict]:
 
 def _without(schema: dict, key: str) -> dict:
     return {k: v for k, v in schema.items() if k != key}
-
-
-def _base(resolver: Any) -> str:
-    return str(getattr(resolver, "_base_uri", ""))

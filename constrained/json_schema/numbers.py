@@ -250,30 +250,7 @@ def multiples(step: int, lo: int | None, hi: int | None, max_values: int = 2000)
         values = range(first, hi + 1, step)
         if len(values) <= max_values:
             return alt(*(literal(str(v)) for v in values)) if values else NOTHING
-    if step > MAX_STEP:
-        raise NotExact(f"multipleOf {step} is above {MAX_STEP} (an automaton state per remainder)")
-    return intersection(integer_range(lo, hi), divisible_by(step))
-
-
-def divisible_by(step: int) -> Node:
-    """Integer texts ``-?(0|[1-9][0-9]*)`` whose value is a multiple of ``step`` (a remainder per state)."""
-    # Byte classes: 0 other, 1 "-", 2 "0", 3..11 "1".."9". States: 0 dead, 1 start, 2 after "-", 3 zero, 4 + r.
-    byte_class = np.zeros(256, dtype=np.int32)
-    byte_class[ord("-")] = 1
-    for d in range(10):
-        byte_class[ord("0") + d] = 2 + d
-    table = np.zeros((4 + step, 12), dtype=np.int32)
-    remainders = np.arange(step, dtype=np.int64)
-    for d in range(10):
-        table[4:, 2 + d] = 4 + (remainders * 10 + d) % step
-    for state in (1, 2):
-        table[state, 2] = 3
-        for d in range(1, 10):
-            table[state, 2 + d] = 4 + d % step
-    table[1, 1] = 2
-    accepting = np.zeros(4 + step, dtype=bool)
-    accepting[3] = accepting[4] = True
-    return table_node(table, accepting, byte_class)
+    return intersection(integer_range(lo, hi), decimal_multiples(Decimal(step)))  # its fractions meet no integer
 
 
 MAX_SCALE = 12  # fraction digits of a decimal multipleOf step (a state per digit position and remainder)

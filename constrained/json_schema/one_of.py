@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 from .complement import complement
 from .negation import exact_string_part
 from .policy import ANNOTATION, POLICY, STRUCTURAL
+from .refs import base_uri
 
 if TYPE_CHECKING:
     from .lower import Lowerer
@@ -103,7 +104,7 @@ def _complemented(lw: Lowerer, expanded: list[tuple[Any, Any]], allowed: frozens
         for j, (other, ores) in enumerate(expanded):
             if j == i or lw._pair_disjoint(branch, res, other, ores, allowed=allowed):  # noqa: SLF001
                 continue
-            if str(getattr(ores, "_base_uri", "")) != str(getattr(res, "_base_uri", "")):
+            if base_uri(ores) != base_uri(res):
                 return None
             inverse = complement(lw, other, ores, "")
             if inverse is None:

@@ -90,6 +90,11 @@ def resolve(ref: str, resolver: Resolver, pointer: str) -> Target:
     return Target(found.contents, found.resolver, id(found.contents), target_ptr)
 
 
+def base_uri(resolver: Resolver) -> str:
+    """The base URI relative references are read against in ``resolver`` (``""`` for an anonymous document)."""
+    return str(getattr(resolver, "_base_uri", ""))
+
+
 def resolve_recursive(resolver: Resolver, pointer: str) -> Target:
     """Look up a draft 2019-09 ``$recursiveRef: "#"`` (the outermost ``$recursiveAnchor`` in dynamic scope)."""
     try:
@@ -172,7 +177,7 @@ def _absolute(schema: Any, base: str, spec: Specification) -> Any:
 
 def dynamic_anchor_names(resolver: Resolver, spec: Specification) -> set[str]:
     """The ``$dynamicAnchor`` names the resource at ``resolver``'s base declares (not its embedded resources)."""
-    base = str(getattr(resolver, "_base_uri", ""))
+    base = base_uri(resolver)
     try:
         root = resolver.lookup(base).contents if base else None
     except referencing.exceptions.Unresolvable:
@@ -198,7 +203,7 @@ def dynamic_anchor_names(resolver: Resolver, spec: Specification) -> set[str]:
 def scope_declares(resolver: Resolver, name: str) -> bool:
     """Whether a resource in ``resolver``'s dynamic scope (its own base included) has dynamic anchor ``name``."""
     registry = getattr(resolver, "_registry", None)
-    uris = [str(getattr(resolver, "_base_uri", "")), *dynamic_scope(resolver)]
+    uris = [base_uri(resolver), *dynamic_scope(resolver)]
     for uri in uris:
         try:
             anchor = registry.anchor(uri, name).value if registry is not None else None

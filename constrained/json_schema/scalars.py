@@ -11,6 +11,7 @@ from constrained.errors import BudgetExceeded, InvalidConstraint, UnsupportedFea
 from constrained.regex_ast import NOTHING, CharSet, Node, Repeat
 
 from . import numbers
+from .exact_multiple import exact_decimal
 from .formats import format_node, is_annotation_format, is_defined_format
 from .strings import encode_pattern, length_range, quoted, string_body
 
@@ -155,8 +156,7 @@ def number_node(lw: Lowerer, schema: dict, ptr: str, integer: bool) -> Node:
         # A decimal step: the texts of the range without it, intersected with the exact multiples.
         base = number_node(lw, {k: v for k, v in schema.items() if k != "multipleOf"}, ptr, integer)
         try:
-            exact = Decimal(repr(step)) if isinstance(step, float) else Decimal(step)
-            return intersection(base, numbers.decimal_multiples(exact))
+            return intersection(base, numbers.decimal_multiples(exact_decimal(step)))
         except (numbers.NotExact, BudgetExceeded) as exc:
             lw.refuse("multipleOf", f"{ptr}/multipleOf", str(exc))
             return base
