@@ -15,8 +15,10 @@ in well under a second.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from constrained.dfa_ops import difference, intersection
 from constrained.errors import BudgetExceeded
 from constrained.regex_anchors import Variant, concat, is_anchored, optional, searched, unanchored
 from constrained.regex_ast import (
@@ -59,7 +61,7 @@ def parse_regex_facts(text: str) -> tuple[Node, PatternFacts]:
     return node, PatternFacts(parser.lazy, parser.greedy_variable, parser.alternation_seen)
 
 
-def parse_regex(text: str, *, search: bool = False) -> Node:
+def parse_regex(text: str, *, search: bool = False, encode: Callable[[Node], Node] | None = None) -> Node:
     """Parse a regex into a full-match AST.
 
     Args:
@@ -67,6 +69,9 @@ def parse_regex(text: str, *, search: bool = False) -> Node:
         search: False for full-match semantics (``guided_regex``; ``^``/``$`` are no-ops). True for JSON Schema
             ``pattern`` semantics: unanchored search, i.e. each top-level alternative gets ``.*`` (any character,
             newlines included) on each side that it does not anchor; ``.`` excludes ECMA line terminators.
+        encode: how the caller will turn the result into the bytes it matches (JSON string escapes), when that
+            is not plain UTF-8. A lookahead is a DFA product over those bytes: its operands are encoded first, and
+            the product (an embedded automaton) must be left as it is by ``encode``.
 
     Returns:
         A node denoting the set of whole strings the pattern accepts.
@@ -76,7 +81,9 @@ def parse_regex(text: str, *, search: bool = False) -> Node:
         UnsupportedFeature: a construct that cannot be enforced exactly (keyword names it).
         BudgetExceeded: groups nested deeper than ``MAX_NESTING``.
     """
-    return _Parser(text, search).parse()
+    parser = _Parser(text, search)
+    parser.encode = encode
+    return parser.parse()
 
 
 class _Parser(RegexLexer):
@@ -85,6 +92,7 @@ class _Parser(RegexLexer):
     lazy = False
     greedy_variable = False
     alternation_seen = False
+    encode: Callable[[Node], Node] | None = None
 
     # --- structure -------------------------------------------------------------------------------------------
 
@@ -125,6 +133,9 @@ class _Parser(RegexLexer):
                     self.check_full_match_anchor(anchor, acc, start)
                 acc = concat(acc, [([], anchor == "^", anchor == "$")], start)
                 continue
+            if c == "(" and self.depth == 0 and s.startswith(("(?=", "(?!"), self.i):
+                acc = concat(acc, self.lookahead(start), start)
+                break  # the lookahead took the rest of the sequence
             if c == "(":
                 piece = self.group()
                 if is_anchored(piece):
@@ -140,6 +151,37 @@ class _Parser(RegexLexer):
             else:
                 acc = concat(acc, unanchored(node), start)
         return acc
+
+    def lookahead(self, start: int) -> list[Variant]:
+        """A top-level ``(?=X)`` / ``(?!X)`` and the rest of its sequence, as that rest's variants.
+
+        A lookahead constrains the text from its position to the end: that text must (or must not) start with a
+        match of ``X``. Outside every group the text from there to the end is the rest of the sequence (plus, in a
+        search, whatever follows the match), so the rest's language is intersected with (or has removed) ``X``
+        followed by anything (``X`` alone when it ends in ``$``): a DFA product (``dfa_ops``). Lookaheads inside
+        groups, where the rest reaches past the group, are refused by name (``group``).
+        """
+        negative = self.s[self.i + 2] == "!"
+        self.i += 3
+        self.depth += 1
+        body = self.alternation()
+        self.depth -= 1
+        if self.i >= self.n or self.s[self.i] != ")":
+            raise self.bad("missing ')'", start)
+        self.i += 1
+        if any(at_start for _, at_start, _ in body):
+            raise self.refuse("lookahead", "'^' inside a lookahead is not supported", start)
+        looked = _alt([_seq(items if at_end else [*items, ANY_STAR]) for items, _, at_end in body])
+        out: list[Variant] = []
+        if self.encode is not None:
+            looked = self.encode(looked)
+        for items, at_start, at_end in self.sequence():
+            rest = _seq(items if at_end or not self.search else [*items, ANY_STAR])  # the text to the end
+            if self.encode is not None:
+                rest = self.encode(rest)
+            rest = difference(rest, looked) if negative else intersection(rest, looked)
+            out.append(([rest], at_start, at_end or self.search))  # the rest now runs to the end: no ".*" after
+        return out
 
     def check_full_match_anchor(self, anchor: str, acc: list[Variant], start: int) -> None:
         """Refuse an anchor away from the pattern's edges (full-match dialect only).
@@ -283,7 +325,7 @@ class _Parser(RegexLexer):
                     raise self.bad("bad group name", start)
                 self.i = close + 1
             elif s.startswith(("=", "!"), self.i):
-                raise self.refuse("lookahead", "lookaround assertions cannot be enforced by a DFA", start)
+                raise self.refuse("lookahead", "only lookaheads outside every group are supported", start)
             elif s.startswith(("<=", "<!"), self.i):
                 raise self.refuse("lookbehind", "lookaround assertions cannot be enforced by a DFA", start)
             elif s.startswith("P=", self.i):

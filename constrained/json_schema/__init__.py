@@ -32,12 +32,15 @@ from constrained.errors import InvalidConstraint
 from constrained.regex_ast import Node
 
 from .exact_multiple import with_exact_multiple_of
+from .key_plan import plan_key_checks
 from .lower import Lowerer
 from .rules import used_rules
-from .unique_plan import UniquePlan, plan_unique_checks
+from .run_time_checks import RunTimeChecks
+from .unique_plan import plan_unique_checks
 from .whitespace import whitespace_node
 
 PROPERTY_ORDERS = ("schema", "any")
+MAX_LOWERINGS = 4  # the last one keeps every wide object in schema order
 FORMAT_MODES = ("assert", "annotation")
 
 
@@ -63,7 +66,7 @@ class LoweredSchema:
     rules: dict[str, Node] = field(default_factory=dict)
     bounded: list[str] = field(default_factory=list)
     ignored: list[Weakening] = field(default_factory=list)
-    unique: UniquePlan | None = None  # arrays whose distinct items are checked while generating
+    checks: RunTimeChecks | None = None  # distinct items and object keys checked while generating
 
     @property
     def regular(self) -> bool:
@@ -97,8 +100,10 @@ def lower_json_schema(
         exact_recursion: recursive ``$ref`` and "any value" become grammar rules (``rules``, no depth bound);
             when False they are unrolled to ``max_ref_depth`` / ``any_depth`` and the result is always regular.
         property_order: ``"schema"`` (declared properties in the schema's order, extras after them) or
-            ``"any"`` (any order, extras anywhere; objects with more than 8 declared properties or with
-            min/maxProperties keep schema order and are listed in ``bounded``).
+            ``"any"`` (any order, extras anywhere; objects with more than 8 declared properties are checked at
+            run time for repeated and missing keys. Objects with min/maxProperties, and wide objects the check
+            cannot tell apart from other objects at their place, keep schema order and are listed in
+            ``bounded``).
         formats: ``"assert"`` (default: every format ``formats.py`` knows is checked, as the Format-Assertion
             vocabulary asks; a generator asked for a date-time should write one) or ``"annotation"`` (2020-12's
             default vocabulary: ``format`` checks nothing; each one is listed in ``ignored``). Either way a
@@ -131,25 +136,40 @@ def lower_json_schema(
     check_resources(resources)
     if formats not in FORMAT_MODES:
         raise InvalidConstraint(f"formats must be one of {', '.join(FORMAT_MODES)}, not {formats!r}")
-    lw = Lowerer(
-        schema,
-        cls,
-        whitespace_node(whitespace),
-        lenient,
-        any_depth,
-        max_ref_depth,
-        extra_properties,
-        exact_recursion,
-        property_order,
-        formats == "assert",
-        resources,
-    )
-    node = lw.lower(schema, "", lw.resolver)
+    keep_order: frozenset[str] = frozenset()
+    loop_also: frozenset[str] = frozenset()
+    for attempt in range(MAX_LOWERINGS):
+        # Wide objects in any order are checked at run time where the check can find them; the others are
+        # lowered again in schema order, and small objects at a loop's place as loops too (``key_plan.py``),
+        # until every member loop left has its check.
+        lw = Lowerer(
+            schema,
+            cls,
+            whitespace_node(whitespace),
+            lenient,
+            any_depth,
+            max_ref_depth,
+            extra_properties,
+            exact_recursion,
+            property_order,
+            formats == "assert",
+            resources,
+            keep_order,
+            member_loops=attempt < MAX_LOWERINGS - 1,
+            loop_also=loop_also,
+        )
+        node = lw.lower(schema, "", lw.resolver)
+        keys, unusable, loops = plan_key_checks(lw)
+        if not unusable and not loops:
+            break
+        keep_order |= unusable
+        loop_also |= loops
     unique = plan_unique_checks(lw)
+    checks = RunTimeChecks(unique, keys) if unique is not None or keys is not None else None
     rules = used_rules(node, lw.rules)
     bounded = sorted(set(lw.bounds_hit))
     ignored = [Weakening(*w) for w in dict.fromkeys(lw.ignored)]
-    return LoweredSchema(node, [Weakening(*w) for w in lw.weakened], rules, bounded, ignored, unique)
+    return LoweredSchema(node, [Weakening(*w) for w in lw.weakened], rules, bounded, ignored, checks)
 
 
 __all__ = ["FORMAT_MODES", "PROPERTY_ORDERS", "LoweredSchema", "Weakening", "check_resources", "lower_json_schema"]

@@ -19,9 +19,9 @@ from constrained.regex_ast import NOTHING
 from constrained.vocab import Vocabulary
 
 from . import LoweredSchema
+from .checked_matcher import WithRunTimeChecks
 from .rules import to_grammar
 from .split import split_large
-from .unique_matcher import UniqueItemsChecks
 
 if TYPE_CHECKING:
     from constrained.byte_dfa import ByteDFA
@@ -32,7 +32,7 @@ EAGER_SECONDS = 0.8  # terminal automata built ahead
 WARM_SECONDS = 1.0  # their vocabulary walks done ahead
 
 
-class CompiledSchemaGrammar(UniqueItemsChecks, CompiledGrammar):
+class CompiledSchemaGrammar(WithRunTimeChecks, CompiledGrammar):
     """A JSON Schema compiled to a grammar (recursive or unbounded-depth parts), exact at any depth.
 
     Attributes:
@@ -50,7 +50,7 @@ class CompiledSchemaGrammar(UniqueItemsChecks, CompiledGrammar):
         self.weakened = list(lowered.weakened)  # type: ignore[assignment]
         self.bounded = list(lowered.bounded)
         self.ignored = list(lowered.ignored)
-        self.unique = lowered.unique
+        self.checks = lowered.checks
 
     def describe(self) -> dict[str, object]:
         """What this constraint enforces, as a JSON-ready summary."""
@@ -95,11 +95,11 @@ def compile_lowered(
     return compiled
 
 
-class CompiledSchema(UniqueItemsChecks, CompiledConstraint):
-    """A JSON Schema compiled to one byte DFA (plus run-time ``uniqueItems`` checks where the schema has them)."""
+class CompiledSchema(WithRunTimeChecks, CompiledConstraint):
+    """A JSON Schema compiled to one byte DFA (plus run-time checks where the schema has them)."""
 
 
 def _regular(dfa: ByteDFA, vocab: Vocabulary | None, lowered: LoweredSchema) -> CompiledConstraint:
     compiled = CompiledSchema("json_schema", dfa, vocab, lowered.weakened, lowered.bounded, lowered.ignored)
-    compiled.unique = lowered.unique
+    compiled.checks = lowered.checks
     return compiled

@@ -38,7 +38,7 @@ from .negation import (
 )
 from .objects import object_node
 from .one_of import separate_branches
-from .places import DEEP, ArrayNote, Place, Step, holds_array, mentions_unique
+from .places import DEEP, ArrayNote, Mark, ObjectNote, PlaceNotes, Step, holds_array, holds_object, mentions_unique
 from .policy import POLICY, STRUCTURAL, refusals
 from .property_order import MAX_ANY_ORDER
 from .refs import (
@@ -68,8 +68,8 @@ PROOF_DEPTH = 2  # levels of properties/items a oneOf disjointness proof looks i
 PROOF_MAX_STATES = 20_000  # a proof that two string languages do not meet gives up past these (not proven)
 PROOF_MAX_SECONDS = 1.0
 # A memoized lowering: (schema, refs its lowering followed, their active counts then, node, and where it put
-# arrays relative to the place it was lowered at: free places, unique notes).
-_MemoEntry = tuple[Any, frozenset[int], frozenset[tuple[int, int]], Node, list[Place], list[ArrayNote]]
+# arrays and objects relative to the place it was lowered at).
+_MemoEntry = tuple[Any, frozenset[int], frozenset[tuple[int, int]], Node, PlaceNotes]
 _TYPE_ORDER = ("null", "boolean", "object", "array", "string", "number", "integer")
 
 
@@ -89,12 +89,19 @@ class Lowerer:
         property_order: str = "schema",
         assert_formats: bool = True,
         resources: dict[str, Any] | None = None,
+        keep_order: frozenset[str] = frozenset(),
+        member_loops: bool = True,
+        loop_also: frozenset[str] = frozenset(),
     ) -> None:
         self.ws = ws
         self.assert_formats = assert_formats
         # (keyword, pointer, reason) of keywords that check nothing (annotations), reported in describe().
         self.ignored: list[tuple[str, str, str]] = []
         self.any_order = property_order == "any"
+        # Wide objects in any order are member loops checked at run time (``key_plan.py``), except these (JSON
+        # pointers of object schemas), kept in schema order because a check could not tell them apart.
+        self.keep_order = keep_order
+        self.loop_also = loop_also  # object schemas of few properties made member loops too (beside wide ones)
         self.exact_recursion = exact_recursion
         # Grammar rules for recursion (exact mode): rule name -> body node, ref key -> rule name.
         self.rules: dict[str, Node] = {}
@@ -115,8 +122,8 @@ class Lowerer:
         self._any = rule_ref(ANY_RULE) if exact_recursion else any_value(any_depth, ws)
         if exact_recursion:
             self.rules[ANY_RULE] = any_value_body(ws, self._any)
-        # (id(schema), base) -> memo entries (``_MemoEntry``); see ``lower``.
-        self._memo: dict[tuple[int, Any], list[_MemoEntry]] = {}
+        # (id(schema), base, inside a rule body while objects are tracked) -> memo entries (``_MemoEntry``).
+        self._memo: dict[tuple[int, Any, bool], list[_MemoEntry]] = {}
         # Dynamic references (``_follow``): keys of (target, base, dynamic scope), and the targets kept alive.
         self.dynamic = mentions_dynamic(root) or any(mentions_dynamic(d) for d in (resources or {}).values())
         self._scoped_keys: dict[tuple[int, str, tuple[str, ...]], int] = {}
@@ -128,14 +135,18 @@ class Lowerer:
         self._complementing: Counter[str] = Counter()
         self._refs_seen: list[set[int]] = []  # per ``lower`` call in progress: the refs followed below it
         self.visits = 0
-        # Where arrays are emitted (``places.py``), for the run-time uniqueItems check: the instance place being
-        # lowered now, places of arrays that may repeat items, unique arrays, rules whose bodies emit arrays.
-        # Only kept when the document has a uniqueItems at all (they cost time on big schemas).
+        # Where arrays and objects are emitted (``places.py``), for the run-time checks: the instance place being
+        # lowered now, the notes, rules whose bodies emit arrays / objects, checked objects noted inside a rule
+        # body (their places are lost: those must keep schema order). Arrays are only tracked when the document
+        # has a uniqueItems at all, objects only in any order (the notes cost time on big schemas).
         self.track_places = mentions_unique(root) or any(mentions_unique(d) for d in (resources or {}).values())
+        self.track_objects = self.any_order and member_loops
         self.place: list[Step] = []
-        self.free_places: list[Place] = []
-        self.unique_notes: list[ArrayNote] = []
+        self.notes = PlaceNotes()
         self._rules_with_arrays: set[str] = set()
+        self._rules_with_objects: set[str] = set()
+        self.unplaced_objects: set[str] = set()
+        self._rule_depth = 0
 
     # --- refusals ---------------------------------------------------------------------------------------
 
@@ -272,6 +283,7 @@ class Lowerer:
         """The node for ``schema`` found at JSON pointer ``ptr``, resolving refs from ``res``."""
         if schema is True:
             self.note_free(deep=True)
+            self.note_free_object(deep=True)
             return self._any
         if schema is False:
             return NOTHING
@@ -283,17 +295,15 @@ class Lowerer:
         # reused wherever those have the same active counts as when it was built. Shared definitions are then
         # lowered once per recursion context, not once per path to them. (The memo keeps the schema object
         # alive, so its id cannot be recycled for another dict.)
-        memo_key = (id(schema), self._memo_scope(res))
+        memo_key = (id(schema), self._memo_scope(res), self.track_objects and self._rule_depth > 0)
         entries = self._memo.setdefault(memo_key, [])
         here = tuple(self.place)
-        for _, followed, counts, node, free, unique in entries:
+        for _, followed, counts, node, notes in entries:
             if counts == self._active_counts(followed):
-                if self.track_places:  # the same arrays, here
-                    self.free_places += [here + p for p in free]
-                    self.unique_notes += [replace(n, place=here + n.place) for n in unique]
+                self.notes.replay(notes, here)  # the same arrays and objects, here
                 return node
         self._refs_seen.append(set())
-        first_free, first_unique = len(self.free_places), len(self.unique_notes)
+        first = self.notes.mark()
         try:
             node = self._lower_fresh(schema, ptr, res)
         finally:
@@ -303,9 +313,7 @@ class Lowerer:
         if len(entries) < MAX_MEMO_CONTEXTS:
             followed = frozenset(seen)
             counts = self._active_counts(followed)
-            free = list(dict.fromkeys(p[len(here) :] for p in self.free_places[first_free:]))
-            unique = [replace(n, place=n.place[len(here) :]) for n in self.unique_notes[first_unique:]]
-            entries.append((schema, followed, counts, node, free, unique))
+            entries.append((schema, followed, counts, node, self.notes.since(first, len(here))))
             self._on_undo(entries.pop)
         return node
 
@@ -320,6 +328,7 @@ class Lowerer:
         if schema is True or schema is False:
             if schema:
                 self.note_free(deep=True)
+                self.note_free_object(deep=True)
             return self._any if schema else NOTHING
         if self.exact_recursion:
             for k in keys:
@@ -347,6 +356,8 @@ class Lowerer:
             self.bounds_hit.append(ptr)  # an object literal too wide for any order keeps its own: stricter, reported
         if holds_array(value):
             self.note_free(deep=True)
+        if holds_object(value):
+            self.note_free_object(deep=True)
         return value_node(value, self.ws, self.any_order)
 
     def new_rule(self, body: Node) -> Node:
@@ -366,20 +377,28 @@ class Lowerer:
             self._rule_names[key] = name
             self._on_undo(lambda: (self._rule_names.pop(key, None), self.rules.pop(name, None)))
             self.active[key] += 1  # inside the body, re-entering the target is again a rule reference
-            first_free, first_unique = len(self.free_places), len(self.unique_notes)
+            self._rule_depth += 1
+            first = self.notes.mark()
             try:
                 self.rules[name] = self._lower_object(schema, ptr, res)
             finally:
                 self.active[key] -= 1
-            # The body stands for every depth of the recursion, so the places it saw are not where its arrays are.
-            unique = self.unique_notes[first_unique:]
-            if unique or len(self.free_places) > first_free:
+                self._rule_depth -= 1
+            # The body stands for every depth of the recursion, so the places it saw are not where its containers
+            # are: its arrays and objects are free wherever it is used, and checks noted inside cannot apply.
+            body = self.notes.since(first, 0)
+            self.notes.rewind(first)
+            if body.unique or body.free_arrays:
                 self._rules_with_arrays.add(name)
-            del self.free_places[first_free:], self.unique_notes[first_unique:]
-            for note in unique:
+            if body.checked_objects or body.free_objects:
+                self._rules_with_objects.add(name)
+            self.unplaced_objects.update(note.pointer for note in body.checked_objects)
+            for note in body.unique:
                 self.refuse("uniqueItems", note.pointer, "inside a recursive definition (checked only outside)")
         if name in self._rules_with_arrays:
             self.note_free(deep=True)
+        if name in self._rules_with_objects:
+            self.note_free_object(deep=True)
         return rule_ref(name)
 
     @contextmanager
@@ -394,11 +413,31 @@ class Lowerer:
     def note_free(self, deep: bool = False) -> None:
         """Arrays here (``deep``: anywhere below too) may hold equal items: no uniqueness check may apply."""
         if self.track_places:
-            self.free_places.append((*self.place, DEEP) if deep else tuple(self.place))
+            self.notes.free_arrays.append((*self.place, DEEP) if deep else tuple(self.place))
 
     def note_unique(self, item: Node, pointer: str, min_items: int, open_kind: str | None) -> None:
         """The arrays here must have distinct items from ``item``'s language (checked at run time)."""
-        self.unique_notes.append(ArrayNote(tuple(self.place), item, pointer, min_items, open_kind))
+        self.notes.unique.append(ArrayNote(tuple(self.place), item, pointer, min_items, open_kind))
+
+    def note_free_object(self, deep: bool = False, pointer: str | None = None) -> None:
+        """Objects here (``deep``: anywhere below too) are not member loops: no key check may apply.
+
+        ``pointer``: the object schema, when it could be lowered as a member loop too (``loop_also``).
+        """
+        if self.track_objects:
+            self.notes.free_objects.append(((*self.place, DEEP) if deep else tuple(self.place), pointer))
+
+    def note_checked_object(self, note: ObjectNote) -> bool:
+        """Note objects here as a member loop whose keys are checked at run time; False when that is not allowed.
+
+        ``note.place`` is replaced by the place being lowered. Not allowed inside a recursive rule's body (its
+        places are lost) or where an earlier lowering found the check could not tell these objects from others
+        (``keep_order``): the caller keeps schema order.
+        """
+        if not self.track_objects or self._rule_depth or note.pointer in self.keep_order:
+            return False
+        self.notes.checked_objects.append(replace(note, place=tuple(self.place)))
+        return True
 
     def _lower_object(self, schema: dict, ptr: str, res: Any) -> Node:
         for keyword, reason in unmodelled_sources(schema):
@@ -667,14 +706,15 @@ class Lowerer:
             self._journal = outer
             self.lenient = lenient
 
-    def _marks(self) -> tuple[int, int, int, int]:
-        """Where the lists a trial lowering may add to end now (weakened, bounds, free places, unique notes)."""
-        return len(self.weakened), len(self.bounds_hit), len(self.free_places), len(self.unique_notes)
+    def _marks(self) -> tuple[int, int, Mark]:
+        """Where the lists a trial lowering may add to end now (weakened, bounds, place notes)."""
+        return len(self.weakened), len(self.bounds_hit), self.notes.mark()
 
-    def _rewind(self, marks: tuple[int, int, int, int]) -> None:
+    def _rewind(self, marks: tuple[int, int, Mark]) -> None:
         """Forget what those lists got since ``marks``."""
-        weakened, bounded, free, unique = marks
-        del self.weakened[weakened:], self.bounds_hit[bounded:], self.free_places[free:], self.unique_notes[unique:]
+        weakened, bounded, notes = marks
+        del self.weakened[weakened:], self.bounds_hit[bounded:]
+        self.notes.rewind(notes)
 
     def _on_undo(self, undo: Callable[[], Any]) -> None:
         """Record how to take back a memo entry or rule made now, when inside a ``_trial``."""

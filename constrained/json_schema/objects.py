@@ -1,6 +1,8 @@
 """Objects: declared properties in schema order, then (when allowed) extra properties.
 
-With ``property_order="any"`` the members may come in any order instead (``property_order.py``).
+With ``property_order="any"`` the members may come in any order instead (``property_order.py``); objects with
+more than ``MAX_ANY_ORDER`` declared properties are then a loop of members whose keys a run-time check keeps
+distinct and complete (``key_plan.py``).
 
 Language, with ``P_i = key_i ws ":" ws value_i ws`` and separators ``"," ws``::
 
@@ -24,9 +26,9 @@ from constrained.dfa_ops import difference, intersection, is_empty
 from constrained.errors import UnsupportedFeature
 from constrained.regex_ast import EMPTY, NOTHING, Node, alt, chars, optional, repeat, seq
 
-from .places import KeySet
+from .places import KeySet, ObjectNote
 from .property_count import counted_body
-from .property_order import any_order_body
+from .property_order import MAX_ANY_ORDER, any_order_body, member_loop
 from .rules import is_regular
 from .scalars import parse_key_pattern
 from .strings import encode_pattern, exact_string, node_matches, quoted, string_not_in
@@ -77,6 +79,7 @@ def object_node(lw: Lowerer, schema: dict, ptr: str, res: Any) -> Node:
         except UnsupportedFeature:
             continue  # refused (or weakened) with its pointer by _extra_members
     entries: list[tuple[Node, bool]] = []
+    kept: list[str] = []  # the names of ``entries``
     for name in names:
         if not _name_allowed(lw, schema, name, ptr, res):
             if name in required:
@@ -98,17 +101,34 @@ def object_node(lw: Lowerer, schema: dict, ptr: str, res: Any) -> Node:
                 return NOTHING
             continue  # an optional property that can never be valid is simply never emitted
         entries.append((member(exact_string(name), value), name in required))
+        kept.append(name)
 
-    extra = _extra_members(lw, schema, names, member, ptr, res)
+    extra_keys: list[Node] = []
+
+    def extra_member(key: Node, value: Node) -> Node:
+        extra_keys.append(key)
+        return member(key, value)
+
+    extra = _extra_members(lw, schema, names, extra_member, ptr, res)
     sep = seq(chars(","), ws)
     lo, hi = int(schema.get("minProperties", 0)), schema.get("maxProperties")
     counted = lo > 0 or hi is not None
     if lw.any_order and len(entries) + (extra != NOTHING) > 1:
+        if (len(entries) > MAX_ANY_ORDER or ptr in lw.loop_also) and not counted:
+            keys = alt(*(exact_string(name) for name in kept), *extra_keys)
+            members = tuple(zip(kept, (node for node, _ in entries), strict=True))
+            excluded = frozenset(names) - set(kept)
+            note = ObjectNote((), keys, frozenset(required & set(kept)), ptr, members, excluded, extra)
+            if lw.note_checked_object(note):
+                return seq(chars("{"), ws, member_loop(entries, extra, sep), chars("}"))
         make_rule = lw.new_rule if lw.exact_recursion else None  # exact_recursion=False promises a regular result
         body_any = None if counted else any_order_body(entries, extra, sep, make_rule)
+        lw.note_free_object(pointer=None if counted or ptr in lw.keep_order else ptr)
         if body_any is not None:
             return seq(chars("{"), ws, body_any, chars("}"))
         lw.bounds_hit.append(f"{ptr}/properties")  # kept in schema order: stricter, and reported
+    else:
+        lw.note_free_object()
     if counted:
         try:
             body = counted_body(entries, extra, sep, lo, None if hi is None else int(hi), ptr)

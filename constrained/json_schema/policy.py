@@ -81,9 +81,10 @@ POLICY: dict[str, Policy] = {
         )
     },  # fmt: skip
     # objects
-    "properties": Policy(ENFORCED, _OBJ, "schema order by default; property_order='any': any order for objects "
-                         "of up to 8 declared properties without min/maxProperties (property_order.py), larger "
-                         "ones keep schema order and are reported in 'bounded'"),
+    "properties": Policy(ENFORCED, _OBJ, "schema order by default; property_order='any': any order (up to 8 "
+                         "declared properties in the automaton, more as a member loop whose keys are checked while "
+                         "generating, key_plan.py); objects with min/maxProperties, and wide ones the check cannot "
+                         "tell from other objects at their place, keep schema order and are reported in 'bounded'"),
     "required": Policy(ENFORCED, _OBJ),
     "additionalProperties": Policy(
         ENFORCED, _OBJ, "extra keys only after declared ones; absent means any value (a grammar rule, exact; "

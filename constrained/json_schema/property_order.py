@@ -11,8 +11,10 @@ form a DAG whose uses are all in tail position, which ``nfa.ByteNFA`` shares (it
 continuation), so the automaton has about ``n * 2^(n-1)`` copies of a member, not ``n!``. When every member is
 regular and there are few of them, the body is frozen into one minimal DFA; otherwise (a member holds grammar
 rules for recursion or "any value", more properties, or past the DFA budget) each ``after(S)`` becomes a
-grammar rule. Above ``MAX_ANY_ORDER`` declared properties the caller keeps schema order (a stricter language,
-reported as a bound).
+grammar rule. Above ``MAX_ANY_ORDER`` declared properties the members form a loop instead (``member_loop``):
+any member, any number of times, and a run-time check (``key_plan.py``) keeps the keys distinct and the required
+ones present; where that check cannot apply the caller keeps schema order (a stricter language, reported as a
+bound).
 """
 
 from __future__ import annotations
@@ -55,6 +57,16 @@ def any_order_body(
     if make_rule is None:
         return None
     return members_in_any_order(entries, extra, sep, make_rule)
+
+
+def member_loop(entries: list[tuple[Node, bool]], extra: Node, sep: Node) -> Node:
+    """Members in any order and any number (arguments as ``any_order_body``): the run-time key check's language.
+
+    Every key may repeat and required ones may be missing here; ``key_plan.py`` rules those texts out.
+    """
+    member = alt(*(node for node, _ in entries), extra)
+    some = seq(member, repeat(seq(sep, member), 0, None))
+    return some if any(required for _, required in entries) else alt(EMPTY, some)
 
 
 def members_in_any_order(

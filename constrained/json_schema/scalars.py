@@ -29,7 +29,7 @@ def _pattern(text: str, ptr: str) -> Node:
     except ImportError as exc:
         raise UnsupportedFeature("pattern", ptr, "the regex parser is not available yet") from exc
     try:
-        node: Node = parse_regex(text, search=True)
+        node: Node = parse_regex(text, search=True, encode=encode_pattern)
     except UnsupportedFeature as exc:
         raise UnsupportedFeature("pattern", ptr, f"{exc.keyword}: {exc.reason}") from exc
     except InvalidConstraint as exc:

@@ -12,8 +12,11 @@ Lone surrogate escapes (``\ud800`` alone) are never produced: they do not decode
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
+from typing import Any
 
+from constrained.byte_dfa import DEAD
 from constrained.regex_ast import (
     ANY_CHAR,
     EMPTY,
@@ -131,7 +134,7 @@ def string_not_in(names: list[str]) -> Node:
     Built as the complement of a trie, so its size is linear in the total length of the names.
     """
     trie: dict = {}
-    for name in names:
+    for name in sorted(set(names)):  # the same names give the same node, whatever their order
         node = trie
         for c in name:
             node = node.setdefault(c, {})
@@ -150,9 +153,14 @@ def string_not_in(names: list[str]) -> Node:
 
 
 def encode_pattern(node: Node) -> Node:
-    """Turn a regex AST over decoded characters into one over JSON-escaped string text."""
-    from constrained.regex_ast import Alt, Repeat, Seq
+    """Turn a regex AST over decoded characters into one over JSON-escaped string text.
 
+    An embedded ``Automaton`` (a lookahead's product, ``regex_parser``) is already over escaped text: kept.
+    """
+    from constrained.regex_ast import Alt, Automaton, Repeat, Seq
+
+    if isinstance(node, Automaton):
+        return node
     if isinstance(node, CharSet):
         return encode_charset(node)
     if isinstance(node, Seq):
@@ -165,8 +173,10 @@ def encode_pattern(node: Node) -> Node:
 
 def length_range(node: Node) -> tuple[int, int | None]:
     """The fewest and most characters a (decoded-text) node can match; None means unbounded."""
-    from constrained.regex_ast import Alt, Repeat, Seq
+    from constrained.regex_ast import Alt, Automaton, Repeat, Seq
 
+    if isinstance(node, Automaton):  # a lookahead's product over escaped text: at least one character
+        return (1, None)
     if isinstance(node, CharSet):
         return (1, 1)
     if isinstance(node, Seq):
@@ -189,9 +199,30 @@ def length_range(node: Node) -> tuple[int, int | None]:
     return (a * node.min, top)
 
 
+def _automaton_ends(node: Any, text: str, i: int) -> list[int]:
+    """Ends ``j`` such that the escaped spelling of ``text[i:j]`` is in an embedded automaton's language.
+
+    One spelling per character suffices: the automaton was built from escaped languages, which hold every spelling
+    of each string they hold.
+    """
+    dfa = node.dfa
+    state, out = dfa.start, []
+    for j in range(i, len(text)):
+        try:
+            spelled = json.dumps(text[j], ensure_ascii=False)[1:-1].encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: only its escape spells it
+            spelled = json.dumps(text[j])[1:-1].encode("ascii")
+        state = dfa.walk(state, spelled)
+        if state == DEAD:
+            break
+        if dfa.accepting[state]:
+            out.append(j + 1)
+    return out
+
+
 def node_matches(node: Node, text: str) -> bool:
     """Whether ``node`` matches all of ``text`` (end positions memoized per node and start: linear in the DAG)."""
-    from constrained.regex_ast import Alt, Repeat
+    from constrained.regex_ast import Alt, Automaton, Repeat
 
     memo: dict[tuple[int, int], frozenset[int]] = {}
 
@@ -199,7 +230,9 @@ def node_matches(node: Node, text: str) -> bool:
         key = (id(n), i)
         if key in memo:
             return memo[key]
-        if isinstance(n, CharSet):
+        if isinstance(n, Automaton):  # over escaped text (a lookahead's product): walk one spelling of the rest
+            out = frozenset(_automaton_ends(n, text, i))
+        elif isinstance(n, CharSet):
             ok = i < len(text) and contains(n, ord(text[i]))
             out = frozenset((i + 1,)) if ok else frozenset()
         elif isinstance(n, Alt):

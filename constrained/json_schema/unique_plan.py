@@ -1,7 +1,7 @@
 """``uniqueItems`` over large item domains: which arrays are checked while generating, and how.
 
 An automaton cannot remember every item written so far, so these arrays are built without the uniqueness and a
-run-time check (``unique_matcher.py``) refuses any token that would finish an item equal to an earlier one. The
+run-time check (``checked_matcher.py``) refuses any token that would finish an item equal to an earlier one. The
 check is exact only where three things hold, else the keyword is refused by name (``plan_unique_checks``):
 
 - every array the schema allows at that instance place must be unique (``places.py``: no free array meets it);
@@ -28,7 +28,7 @@ from constrained.errors import BudgetExceeded
 from constrained.token_index import TokenIndex
 from constrained.vocab import Vocabulary
 
-from .places import ArrayNote, Place, path_matches, steps_meet
+from .places import ArrayNote, ByPlace, Place, steps_meet
 from .rules import is_regular
 
 if TYPE_CHECKING:
@@ -55,9 +55,13 @@ def canonical(value: Any) -> Any:
     return ("object", frozenset((k, canonical(v)) for k, v in value.items()))
 
 
-def parse_json(data: bytes) -> Any:
-    """A JSON text with every number as its exact value (``_number``): ``1.0``, ``1`` and ``1e0`` are equal."""
-    return json.loads(data, parse_float=_number, parse_int=_number)
+def parse_json(data: bytes, members: Any = None) -> Any:
+    """A JSON text with every number as its exact value (``_number``): ``1.0``, ``1`` and ``1e0`` are equal.
+
+    ``members``, when given, builds each object from its list of (key, value) pairs (``json``'s
+    ``object_pairs_hook``).
+    """
+    return json.loads(data, parse_float=_number, parse_int=_number, object_pairs_hook=members)
 
 
 def _number(text: str) -> tuple[Any, ...]:
@@ -88,7 +92,7 @@ class ItemLanguage:
 
     For string items (``strings``) the completions without a backslash are distinct values, so a state with more of
     them than the array has items is never stranded either (``room``): only the last characters of a bounded string
-    need the search, and only tokens that lead towards a seen string need reading (``unique_matcher``).
+    need the search, and only tokens that lead towards a seen string need reading (``checked_matcher``).
     """
 
     def __init__(self, dfa: ByteDFA | None, min_items: int, literals: bool = False, strings: bool = False) -> None:
@@ -109,6 +113,11 @@ class ItemLanguage:
         """The item state after ``prefix`` (``DEAD`` when it is not an item prefix, or the items are open objects)."""
         return DEAD if self.dfa is None else self.dfa.walk(self.dfa.start, prefix)
 
+    def holds(self, text: bytes) -> bool:
+        """Whether ``text`` is a whole item (key) of this language."""
+        q = self.state(text)
+        return q != DEAD and bool(self.dfa is not None and self.dfa.accepting[q])
+
     def has_new_completion(self, prefix: bytes, in_string: bool, escape: bool, seen: frozenset[Any]) -> bool:
         """Whether some item starting with ``prefix`` has a value not in ``seen``.
 
@@ -121,7 +130,8 @@ class ItemLanguage:
     def new_completion(self, prefix: bytes, in_string: bool, escape: bool, seen: frozenset[Any]) -> Any:
         """A value not in ``seen`` of an item starting with ``prefix``; ``MANY`` when not searched; None if none."""
         q = self.state(prefix)
-        if q == DEAD or not self.finite[q] or self.room[q] > len(seen):
+        # ``room`` counts spellings, which inside an escape (``\u006b`` or ``\u006B``) may be one value: searched then.
+        if q == DEAD or not self.finite[q] or (self.room[q] > len(seen) and 0x5C not in prefix[-6:]):
             return MANY
         steps = 0
         stack = [(q, b"", in_string, escape)]
@@ -189,13 +199,8 @@ class CheckedArrays:
     pointer: str
 
 
-class UniquePlan:
+class UniquePlan(ByPlace[CheckedArrays]):
     """The arrays checked at run time, found by their instance path."""
-
-    def __init__(self, checked: list[CheckedArrays]) -> None:
-        """Hold the checked places (use ``plan_unique_checks``)."""
-        self.checked = checked
-        self._memo: dict[tuple[str | int, ...], ItemLanguage | None] = {}
 
     @property
     def pointers(self) -> list[str]:
@@ -204,39 +209,16 @@ class UniquePlan:
 
     def at(self, path: tuple[str | int, ...]) -> ItemLanguage | None:
         """The item language when the array at instance ``path`` is checked, else None."""
-        if path not in self._memo:
-            found = next((c.items for c in self.checked if path_matches(c.place, path)), None)
-            if len(self._memo) < 10_000:
-                self._memo[path] = found
-            return found
-        return self._memo[path]
-
-    def accepts_text(self, data: bytes) -> bool:
-        """Whether every checked array in the JSON ``data`` has distinct items (``data`` must be JSON)."""
-        try:
-            value = parse_json(data)
-        except ValueError:
-            return False
-        return self._distinct(value, ())
-
-    def _distinct(self, value: Any, path: tuple[str | int, ...]) -> bool:
-        if isinstance(value, dict):
-            return all(self._distinct(v, (*path, k)) for k, v in value.items())
-        if not isinstance(value, list):
-            return True
-        if self.at(path) is not None:
-            keys = [canonical(v) for v in value]
-            if len(set(keys)) != len(keys):
-                return False
-        return all(self._distinct(v, (*path, i)) for i, v in enumerate(value))
+        found = self.find(path)
+        return None if found is None else found.items
 
 
 def plan_unique_checks(lw: Lowerer) -> UniquePlan | None:
     """The run-time checks for the unique arrays the lowering noted; refuses (or weakens) those it cannot check."""
-    uniques = list(dict.fromkeys(lw.unique_notes))
+    uniques = list(dict.fromkeys(lw.notes.unique))
     if not uniques:
         return None
-    frees = list(dict.fromkeys(lw.free_places))
+    frees = list(dict.fromkeys(lw.notes.free_arrays))
     checked: list[CheckedArrays] = []
     languages: dict[int, ItemLanguage] = {}
     for note in uniques:

@@ -85,7 +85,7 @@ def test_json_schema_hands_off(monkeypatch: pytest.MonkeyPatch, byte_vocab: cons
         weakened = ["minContains"]
         bounded: list[str] = []
         ignored: list[object] = []
-        unique = None
+        checks = None
 
     def fake(
         schema: object,

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from constrained import BudgetExceeded, InvalidConstraint, UnsupportedFeature, compile_regex
+from constrained.byte_dfa import DEAD, ByteDFA
 from constrained.regex_parser import parse_regex
 
 # (pattern, strings to try): the oracle is re.fullmatch (ASCII flag: ECMA \d \w \s are ASCII-ish).
@@ -43,6 +44,12 @@ ORACLE = [
     (r"^abc$", ["abc", "abcd"]),
     (r"^a|b$", ["a", "b", "ab"]),
     (r"\Aab\Z", ["ab", "a"]),
+    (r"(?!ab)[a-z]+", ["ab", "abc", "a", "ba", "b"]),
+    (r"(?=.*\d)[a-z0-9]{2,4}", ["ab", "a1", "1234", "abcd1", "a"]),
+    (r"a(?=b)", ["a", "ab"]),
+    (r"a(?!b)", ["a", "ab"]),
+    (r"x(?=a|bb)\w+|y", ["xa", "xbb", "xb", "y", "xab"]),
+    (r"(?!a)(?=.b)..", ["ab", "bb", "ba", "cb"]),
 ]
 
 
@@ -52,6 +59,21 @@ def test_matches_python_re(pattern: str, texts: list[str]) -> None:
     for text in texts:
         expected = re.fullmatch(pattern, text, re.ASCII) is not None
         assert c.accepts(text) == expected, (pattern, text)
+
+
+SEARCH_LOOKAHEADS = [  # JSON Schema patterns (search semantics) with lookaheads outside every group
+    r"^(?!ab)[a-c]+$", r"(?=a)", r"^(?=.*c)(?!.*aa).*$", r"b(?!c)", r"^(?!a|bc)", r"(?=ab|ca)c?", r"^a(?=b*$)",
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(pattern=st.sampled_from(SEARCH_LOOKAHEADS), texts=st.lists(st.text("abc", max_size=6), max_size=20))
+def test_search_lookaheads_match_python_re(pattern: str, texts: list[str]) -> None:
+    dfa = ByteDFA.from_node(parse_regex(pattern, search=True))
+    for text in texts:
+        state = dfa.walk(dfa.start, text.encode())
+        found = state != DEAD and bool(dfa.accepting[state])
+        assert found == (re.search(pattern, text) is not None), (pattern, text)
 
 
 def test_class_escape_then_dash_is_literal_dash() -> None:
@@ -87,8 +109,8 @@ def test_unicode_properties() -> None:
         (r"(a)\1", "backreference"),
         (r"(?P<x>a)(?P=x)", "backreference"),
         (r"(?<x>a)\k<x>", "backreference"),
-        (r"a(?=b)", "lookahead"),
-        (r"a(?!b)", "lookahead"),
+        (r"(a(?=b))", "lookahead"),
+        (r"(?:x(?!b))*", "lookahead"),
         (r"(?<=a)b", "lookbehind"),
         (r"(?<!a)b", "lookbehind"),
         (r"\bword\b", "word boundary"),

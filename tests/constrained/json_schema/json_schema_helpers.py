@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import random
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jsonschema
+import numpy as np
 import pytest
 
+import constrained
 from constrained.errors import BudgetExceeded, InvalidConstraint, UnsupportedFeature
 from constrained.json_schema import lower_json_schema
 from constrained.json_schema.compile import compile_lowered
@@ -174,3 +177,34 @@ def truth(schema: Any, data: Any) -> bool:
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
     cls = with_exact_multiple_of(cls)
     return bool(cls(schema, format_checker=jsonschema.FormatChecker()).is_valid(data))
+
+
+def walk(
+    compiled: Any, vocab: constrained.Vocabulary, rng: random.Random, steps: int = 80, closing: float = 0.0
+) -> tuple[bytes, bool]:
+    """A random walk over allowed tokens (EOS taken now and then); (text, ended with EOS).
+
+    ``closing``: how often to take a token holding ``}`` or ``]`` when one is allowed (so walks through open
+    objects end).
+    """
+    m = compiled.matcher()
+    out = bytearray()
+    eos = vocab.eos_token_ids[0]
+    for _ in range(steps):
+        ids = m.allowed_token_ids()
+        assert ids, f"no allowed token and not accepting after {bytes(out)!r}"
+        words = np.zeros(m.num_words, dtype=np.int32)
+        m.fill_bitmask(words)
+        assert np.flatnonzero(np.unpackbits(words.view(np.uint8), bitorder="little")).tolist() == ids
+        closers = [i for i in ids if b"}" in (vocab.token_bytes[i] or b"") or b"]" in (vocab.token_bytes[i] or b"")]
+        if eos in ids and rng.random() < 0.25:
+            token = eos
+        elif closers and rng.random() < closing:
+            token = rng.choice(closers)
+        else:
+            token = rng.choice(ids)
+        assert m.advance(token)
+        if token == eos:
+            return bytes(out), True
+        out += vocab.token_bytes[token] or b""
+    return bytes(out), False

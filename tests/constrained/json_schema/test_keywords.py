@@ -323,6 +323,16 @@ def test_pattern_uses_search_semantics_over_escaped_text():
     assert quote('"\\"\\""') and not quote('"a"')
 
 
+def test_lookaheads_are_products_over_escaped_text():
+    names = matcher({"type": "string", "pattern": "^(?!na)[a-z]+$"})
+    assert names('"mane"') and names('"n"') and not names('"name"') and not names('"\\u006eame"')
+    keys = {"type": "object", "patternProperties": {"^(?!x)": {"type": "integer"}}, "additionalProperties": False}
+    assert matcher(keys)('{"a":1}') and not matcher(keys)('{"x":1}') and not matcher(keys)('{"\\u0078y":1}')
+    assert not matcher(keys)('{"a":"s"}')
+    with pytest.raises(UnsupportedFeature, match="lookahead"):
+        lower_json_schema({"type": "string", "pattern": "^(a(?!b))+$"})
+
+
 def test_any_value_depth_is_a_bound():
     match = matcher(True, any_depth=2)
     assert match("[[1]]") and match('{"a":{"b":null}}')

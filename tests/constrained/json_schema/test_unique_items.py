@@ -8,10 +8,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import jsonschema
-import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from json_schema_helpers import walk
 
 import constrained
 from constrained.json_schema.unique_plan import canonical, parse_json
@@ -126,25 +126,6 @@ def test_what_cannot_be_checked_is_refused_by_name(schema: dict, pointer: str, r
     assert any(w.keyword == "uniqueItems" and w.pointer == pointer for w in lenient.weakened)
 
 
-def _walk(compiled: Any, vocab: constrained.Vocabulary, rng: random.Random, steps: int = 80) -> tuple[bytes, bool]:
-    """A random walk over allowed tokens (EOS taken now and then); (text, ended with EOS)."""
-    m = compiled.matcher()
-    out = bytearray()
-    eos = vocab.eos_token_ids[0]
-    for _ in range(steps):
-        ids = m.allowed_token_ids()
-        assert ids, f"no allowed token and not accepting after {bytes(out)!r}"
-        words = np.zeros(m.num_words, dtype=np.int32)
-        m.fill_bitmask(words)
-        assert np.flatnonzero(np.unpackbits(words.view(np.uint8), bitorder="little")).tolist() == ids
-        token = eos if eos in ids and rng.random() < 0.25 else rng.choice(ids)
-        assert m.advance(token)
-        if token == eos:
-            return bytes(out), True
-        out += vocab.token_bytes[token] or b""
-    return bytes(out), False
-
-
 def _exact(text: str) -> Any:
     """The oracle's numbers: exact decimals (floats would make 1e400 equal 2e400, both inf), or for exponents past
     ``decimal``'s range (only in untyped items) a (sign, digits, exponent) triple, equal only to the same number.
@@ -194,7 +175,7 @@ def test_walks_never_repeat_an_item_nor_get_stuck(
     for vocab in (byte_vocab, bpe_vocab):
         compiled = constrained.compile_json_schema(schema, vocab, whitespace="compact")
         for _ in range(3):
-            text, ended = _walk(compiled, vocab, rng)
+            text, ended = walk(compiled, vocab, rng)
             if ended:
                 jsonschema.validate(json.loads(text, parse_float=_exact), schema)
                 assert compiled.accepts(text)

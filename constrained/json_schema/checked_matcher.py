@@ -1,11 +1,13 @@
-"""The ``uniqueItems`` run-time check around a schema's matcher: masks without tokens that repeat an item.
+"""The run-time checks around a schema's matcher: masks without tokens that repeat an item or a key.
 
-``UniqueItemsMatcher`` has the methods of the matcher it wraps. Its mask is the automaton's mask minus the tokens
-whose bytes would end an item equal to an earlier item of a checked array, or leave an item (or the next one)
-with no completion of a new value (``unique_plan.py``). Only tokens that could do so are read: while an item is
-written, those that take its automaton onto a state with finitely many completions or out of the item (per item
-state, a token index over the item automaton with those states removed says which); between items all allowed
-ones (few); and with no checked array open, those holding ``[``.
+``CheckedMatcher`` has the methods of the matcher it wraps. Its mask is the automaton's mask minus the tokens
+whose bytes would end an item equal to an earlier item of a checked array (``unique_plan.py``), write a key a
+checked object already has, or close it without a required key (``key_plan.py``), or leave an item or key (or
+the next one) with no completion of a new value. Only tokens that could do so are read: while an item or key is
+written, those that take its automaton onto a state with finitely many completions or out of it (per state, a
+token index over the automaton with those states removed says which); between items all allowed ones (few);
+inside a checked object, those that may end it or start its next member (holding a quote, comma or brace); and
+with no checked container open, those that may open one (holding ``[`` or ``{``).
 """
 
 from __future__ import annotations
@@ -20,13 +22,15 @@ import numpy as np
 from constrained.mask_cursor import MaskCursor
 from constrained.vocab import Vocabulary
 
-from .unique_plan import UniquePlan
-from .unique_tracker import VALUE, ScanState, can_finish, feed, item_prefix
+from .json_scanner import KEY, VALUE, ScanState, can_finish, feed, item_prefix, key_prefix
+from .run_time_checks import RunTimeChecks
 
 # Token flags: holds "[" (may open a checked array); holds a quote; holds a byte after which a value outside a
 # string may be whole or settled (brackets, separators, whitespace, digits, letters of true/false/null); holds a
-# backslash; holds two quotes or more (may end a string item and write another).
-_OPEN, _QUOTE, _VALUE_END, _BACKSLASH, _QUOTES = 1, 2, 4, 8, 16
+# backslash; holds two quotes or more (may end a string item and write another); holds "{" (may open a checked
+# object); holds "," or "}" (may end a member or an object); starts a key and stays in it (a quote first, no
+# other quote, no backslash).
+_OPEN, _QUOTE, _VALUE_END, _BACKSLASH, _QUOTES, _OPEN_OBJECT, _MEMBER_END, _KEY_START = 1, 2, 4, 8, 16, 32, 64, 128
 _VALUE_END_BYTES = frozenset(b'[]{},: \t\n\r0123456789truefalsn')
 _facts_cache: dict[str, VocabFacts] = {}
 _facts_lock = threading.Lock()
@@ -68,6 +72,9 @@ def vocab_facts(vocab: Vocabulary) -> VocabFacts:
                 | (0 if _VALUE_END_BYTES.isdisjoint(data) else _VALUE_END)
                 | (_BACKSLASH if 0x5C in data else 0)
                 | (_QUOTES if data.count(0x22) > 1 else 0)
+                | (_OPEN_OBJECT if 0x7B in data else 0)
+                | (_MEMBER_END if 0x2C in data or 0x7D in data else 0)
+                | (_KEY_START if data[0] == 0x22 and data.count(0x22) == 1 and 0x5C not in data else 0)
             )
             by_bytes.setdefault(data, []).append(i)
     ordered = sorted((data, i) for data, ids in by_bytes.items() for i in ids)
@@ -79,11 +86,12 @@ def vocab_facts(vocab: Vocabulary) -> VocabFacts:
     return facts
 
 
-def _towards_seen(facts: VocabFacts, content: bytes, seen: frozenset[Any]) -> list[int]:
-    """Tokens that take a string item whose content so far is ``content`` (no backslash) nearer to a seen string.
+def _towards_seen(facts: VocabFacts, content: bytes, seen: frozenset[Any], lead: bytes = b"") -> list[int]:
+    """Tokens that take a string whose content so far is ``content`` (no backslash) nearer to a seen string.
 
     Only those can end it as a repeat or leave it with nothing new to become: the token's bytes up to a quote are
-    the next bytes of a seen string (ending it there, with the quote, or stopping short of it).
+    the next bytes of a seen string (ending it there, with the quote, or stopping short of it). ``lead`` is what
+    the tokens write first (the opening quote, when the string has not begun).
     """
     out: list[int] = []
     for value in seen:
@@ -94,19 +102,35 @@ def _towards_seen(facts: VocabFacts, content: bytes, seen: frozenset[Any]) -> li
             continue
         rest = whole[len(content) :]
         cut = next((i for i, b in enumerate(rest) if b in (0x22, 0x5C) or b < 0x20), None)
-        for end in range(1, (len(rest) if cut is None else cut) + 1):
-            out += facts.by_bytes.get(rest[:end], [])
+        for end in range(0 if lead else 1, (len(rest) if cut is None else cut) + 1):
+            out += facts.by_bytes.get(lead + rest[:end], [])
         if cut is None:
-            out += facts.starting_with(rest + b'"')
+            out += facts.starting_with(lead + rest + b'"')
     return out
 
 
-class UniqueItemsMatcher(MaskCursor):
-    """Per-sequence cursor (same methods as ``Matcher``) enforcing the run-time ``uniqueItems`` checks."""
+_STRUCTURE = frozenset(b",{}[]\\")  # after a key, bytes that may reach another check (a member, a container)
 
-    __slots__ = ("_inner", "_plan", "_vocab", "_facts", "_states", "_buf", "_masks")
 
-    def __init__(self, inner: Any, plan: UniquePlan, vocab: Vocabulary, facts: VocabFacts) -> None:
+def _new_key(frame: Any, raw: bytes) -> bool | None:
+    """Whether the key ``raw`` (no escapes) is new in the checked object ``frame`` and an option takes it.
+
+    None when ``raw`` is not UTF-8 (left to the scanner).
+    """
+    try:
+        value = ("string", raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None
+    written = b'"' + raw + b'"'
+    return value not in frame[3] and any(o.keys.holds(written) for o in frame[2])
+
+
+class CheckedMatcher(MaskCursor):
+    """Per-sequence cursor (same methods as ``Matcher``) enforcing the run-time checks."""
+
+    __slots__ = ("_inner", "_plan", "_vocab", "_facts", "_states", "_buf", "_masks", "_opens")
+
+    def __init__(self, inner: Any, plan: RunTimeChecks, vocab: Vocabulary, facts: VocabFacts) -> None:
         """Wrap a fresh matcher of the schema's automaton (use the compiled schema's ``matcher()``)."""
         self._inner = inner
         self._plan = plan
@@ -115,6 +139,8 @@ class UniqueItemsMatcher(MaskCursor):
         self._states: list[ScanState | None] = [ScanState()]  # None once EOS was taken
         self._buf = bytearray()  # the text so far
         self._masks: list[np.ndarray | None] = [None]
+        # Tokens that may open a checked container.
+        self._opens = (_OPEN if plan.unique is not None else 0) | (_OPEN_OBJECT if plan.keys is not None else 0)
 
     @property
     def num_words(self) -> int:
@@ -148,20 +174,68 @@ class UniqueItemsMatcher(MaskCursor):
         if self._vocab.eos_token_ids:
             bits[list(self._vocab.eos_token_ids)] = False  # allowed only when the whole text is complete
         view = m.view(np.uint32)
+        token_bytes = self._vocab.token_bytes
+        # Inside a string outside any checked array, a token that closes it is judged in parts: inside a value, its
+        # verdict depends only on what it writes from the closing quote on (one token read per such tail); inside
+        # a checked object's key, followed by no structure, only on the key it ends.
+        simple = st.in_string() and not st.escape and not st.in_checked_array()
+        value = simple and not st.key_string
+        key = self._key_written(st) if simple and st.key_string else None
+        verdicts: dict[bytes, bool] = {}
         for token in np.flatnonzero(bits).tolist():
-            if not self._fits(st, token):
+            data = token_bytes[token] or b""
+            quote = data.find(b'"') if value or key is not None else -1
+            if quote < 0 or b"\\" in data[:quote]:
+                fits = self._fits(st, token)
+            elif value:
+                tail = data[quote:]
+                if tail not in verdicts:
+                    verdicts[tail] = self._fits(st, token)
+                fits = verdicts[tail]
+            else:
+                known = None
+                if key is not None and _STRUCTURE.isdisjoint(data[quote + 1 :]):
+                    known = _new_key(st.frames[-1], key + data[:quote])
+                fits = self._fits(st, token) if known is None else known
+            if not fits:
                 view[token >> 5] &= ~np.uint32(1 << (token & 31))
+
+    def _key_written(self, st: ScanState) -> bytes | None:
+        """The key written so far in a checked object (no escapes), or None."""
+        frame = st.frames[-1] if st.frames else None
+        if frame is None or frame[0] != "o" or frame[2] is None:
+            return None
+        written = bytes(self._buf[st.start : st.pos])
+        return None if 0x5C in written else written
 
     def _unsafe(self, st: ScanState, size: int) -> np.ndarray:
         """Tokens that could end an item or strand one (the others cannot change the check's verdict)."""
         flags = self._facts.flags
-        # A token may open a checked array and fill it (from inside a string, only after closing the string).
-        unsafe = (flags & _OPEN).astype(bool)
+        # A token may open a checked container and fill it (from inside a string, only after closing the string).
+        unsafe = (flags & self._opens).astype(bool)
         if st.in_string():
             unsafe &= (flags & _QUOTE).astype(bool)
         last = len(st.frames) - 1
         for depth, frame in enumerate(st.frames):
-            items = frame[2] if frame[0] == "a" else None
+            if frame[0] == "o":
+                if frame[2] is None:
+                    continue
+                key = key_prefix(st, self._buf) if depth == last else None
+                if key is None:  # in a member's value, or between members: tokens that may end one matter
+                    unsafe |= (flags & (_QUOTE if st.in_string() else _QUOTE | _MEMBER_END)).astype(bool)
+                    continue
+                if 0x5C in key:
+                    return np.ones(size, dtype=bool)  # an escape in the key: rare, read every token
+                # A key prefix that leads to no used key has only new completions (the automaton keeps it one that some
+                # option left takes): only tokens that may end the key, escape, or lead towards a used key matter.
+                if st.mode == KEY:
+                    unsafe |= ~(flags & _KEY_START).astype(bool)
+                    unsafe[_towards_seen(self._facts, b"", frame[3], lead=b'"')] = True
+                else:
+                    unsafe |= (flags & (_QUOTE | _BACKSLASH)).astype(bool)
+                    unsafe[_towards_seen(self._facts, key[1:], frame[3])] = True
+                continue
+            items = frame[2]
             if items is None:
                 continue
             if items.dfa is None:  # open items: a token matters only if it may end (or settle) a value
@@ -249,42 +323,38 @@ class UniqueItemsMatcher(MaskCursor):
         self._inner.reset()
         del self._states[1:], self._masks[1:], self._buf[:]
 
-    def copy(self) -> UniqueItemsMatcher:
+    def copy(self) -> CheckedMatcher:
         """An independent matcher at the same position."""
-        m = UniqueItemsMatcher.__new__(UniqueItemsMatcher)
+        m = CheckedMatcher.__new__(CheckedMatcher)
         m._inner, m._plan, m._vocab, m._facts = self._inner.copy(), self._plan, self._vocab, self._facts
+        m._opens = self._opens
         m._states, m._masks, m._buf = list(self._states), list(self._masks), bytearray(self._buf)
         return m
 
 
-def _finite_open(st: ScanState) -> bool:
-    """Whether an open checked array lists its items (then every token is read: any may strand a prefix)."""
-    return any(f[0] == "a" and f[2] is not None and f[2].finite_texts is not None for f in st.frames)
+class WithRunTimeChecks:
+    """Mixin for compiled schemas: ``accepts`` and ``matcher()`` also enforce the run-time checks."""
 
-
-class UniqueItemsChecks:
-    """Mixin for compiled schemas: ``accepts`` and ``matcher()`` also enforce the run-time ``uniqueItems`` checks."""
-
-    unique: UniquePlan | None = None
+    checks: RunTimeChecks | None = None
     vocab: Vocabulary | None
 
     def accepts(self, text: str | bytes) -> bool:
-        """Whether the whole ``text`` is valid: the automaton accepts it and checked arrays have distinct items."""
+        """Whether the whole ``text`` is valid: the automaton accepts it and it passes the run-time checks."""
         data = text.encode("utf-8") if isinstance(text, str) else bytes(text)
         if not super().accepts(data):  # type: ignore[misc]
             return False
-        return self.unique is None or self.unique.accepts_text(data)
+        return self.checks is None or self.checks.accepts_text(data)
 
     def matcher(self) -> Any:
-        """A fresh per-sequence matcher (wrapped by ``UniqueItemsMatcher`` when arrays are checked)."""
+        """A fresh per-sequence matcher (wrapped by ``CheckedMatcher`` when the schema has run-time checks)."""
         inner = super().matcher()  # type: ignore[misc]
-        if self.unique is None or self.vocab is None:
+        if self.checks is None or self.vocab is None:
             return inner
-        return UniqueItemsMatcher(inner, self.unique, self.vocab, vocab_facts(self.vocab))
+        return CheckedMatcher(inner, self.checks, self.vocab, vocab_facts(self.vocab))
 
     def describe(self) -> dict[str, Any]:
-        """The summary of the wrapped constraint, plus the ``uniqueItems`` keywords checked while generating."""
+        """The summary of the wrapped constraint, plus what is checked while generating (JSON pointers)."""
         out: dict[str, Any] = super().describe()  # type: ignore[misc]
-        if self.unique is not None:
-            out["unique_items_checked"] = self.unique.pointers
+        if self.checks is not None:
+            out.update(self.checks.describe())
         return out
