@@ -73,6 +73,10 @@ def merge(a: Any, b: Any) -> Any:
     a, b = _without_lone_branches(a), _without_lone_branches(b)
     if "if" in a and "if" in b:  # two conditionals: each becomes its anyOf of variants, then they distribute
         a, b = _without_if(a), _without_if(b)
+    a, b = _without_inert_keys(a), _without_inert_keys(b)
+    if not _aligned(a, b):  # patternProperties: fold one side's key constraints into the other where exact
+        a, b = _fold_keys(a, b)
+        b, a = _fold_keys(b, a)
     a, b = _align_additional(a, b), _align_additional(b, a)
     aligned = "additionalProperties" if _aligned(a, b) else ""
     out = dict(a)
@@ -241,6 +245,85 @@ def _align_additional(x: dict, y: dict) -> dict:
     if not missing:
         return x
     return {**x, "properties": {**_props(x), **{k: extra for k in missing}}}
+
+
+def _inert(schema: Any) -> bool:
+    """``true``, ``{}`` or annotations only (a nested ``$ref`` is not expanded here, so it counts as a constraint)."""
+    return schema is True or (
+        isinstance(schema, dict) and all(POLICY.get(k) is not None and POLICY[k].kind == ANNOTATION for k in schema)
+    )
+
+
+def _without_inert_keys(x: dict) -> dict:
+    """``x`` without ``patternProperties``/``additionalProperties`` when together they constrain no key."""
+    patterns = x.get("patternProperties") or {}
+    if "unevaluatedProperties" in x or not ("patternProperties" in x or "additionalProperties" in x):
+        return x
+    if not isinstance(patterns, dict) or not _inert(x.get("additionalProperties", True)):
+        return x
+    if not all(_inert(s) for s in patterns.values()):
+        return x
+    return {k: v for k, v in x.items() if k not in ("patternProperties", "additionalProperties")}
+
+
+def _both(first: Any, second: Any) -> Any:
+    if first is True or first == {}:
+        return second
+    if second is True or second == {}:
+        return first
+    return {"allOf": [first, second]}
+
+
+def _fold_keys(x: dict, y: dict) -> tuple[dict, dict]:
+    """``(x, y)`` with ``y``'s per-key constraints moved into ``x`` where that is exact, else unchanged.
+
+    Two cases: ``y`` governs every key by ``additionalProperties`` alone (no properties, no patterns): it joins
+    each of ``x``'s properties, patterns and additional properties. Or ``y`` constrains only the keys it declares
+    (no patterns, additional properties open): each joins ``x`` by name with what ``x`` says of that key (its
+    property, else the patterns it matches, else its ``additionalProperties``).
+    """
+    if "unevaluatedProperties" in x or "unevaluatedProperties" in y:
+        return x, y
+    extra = y.get("additionalProperties", True)
+    if "additionalProperties" in y and "properties" not in y and "patternProperties" not in y:
+        folded = dict(x)
+        if "properties" in x:
+            folded["properties"] = {k: _both(v, extra) for k, v in _props(x).items()}
+        if isinstance(x.get("patternProperties"), dict):
+            folded["patternProperties"] = {p: _both(s, extra) for p, s in x["patternProperties"].items()}
+        folded["additionalProperties"] = _both(x.get("additionalProperties", True), extra)
+        return folded, {k: v for k, v in y.items() if k != "additionalProperties"}
+    if "patternProperties" in y or not _inert(extra) or not _props(y):
+        return x, y
+    declared = {}
+    for name, sub in _props(y).items():
+        governing = _governing(x, name)
+        if governing is None:
+            return x, y
+        declared[name] = _both(governing, sub)
+    folded = {**x, "properties": {**_props(x), **declared}}
+    return folded, {k: v for k, v in y.items() if k not in ("properties", "additionalProperties")}
+
+
+def _governing(x: dict, name: str) -> Any:
+    """What ``x`` requires of the value under key ``name`` (None: a pattern that cannot be read)."""
+    from constrained.errors import ConstraintError
+
+    from .scalars import parse_key_pattern
+    from .strings import node_matches
+
+    if name in _props(x):
+        return _props(x)[name]
+    matching = []
+    for pattern, sub in (x.get("patternProperties") or {}).items():
+        try:
+            if node_matches(parse_key_pattern(pattern, ""), name):
+                matching.append(sub)
+        except ConstraintError:
+            return None
+    if matching:
+        return matching[0] if len(matching) == 1 else {"allOf": matching}
+    return x.get("additionalProperties", True)
 
 
 def _aligned(a: dict, b: dict) -> bool:

@@ -129,6 +129,18 @@ SCHEMAS = [
       "additionalProperties": {"type": "integer"}},
      [{"a": 1}, {"a": 1, "b": 2}, {"a": 1, "c": 1}, {"a": 1, "b": 1, "c": 1, "d": 2}, {"a": 1, "b": 1, "c": "x"}]),
     ({"type": "object", "properties": {"a": {}}, "additionalProperties": False, "minProperties": 2}, [{"a": 1}, {}]),
+    # allOf of objects with patternProperties: one side's key constraints folded into the other (merge._fold_keys)
+    ({"allOf": [{"patternProperties": {"^x": {"type": "integer"}}, "additionalProperties": {"type": "string"}},
+                {"additionalProperties": {"maxLength": 1}}]},
+     [{"xa": 1}, {"a": "s"}, {"a": "st"}, {"xa": "s"}, {"x": "st"}, {}]),
+    ({"allOf": [{"properties": {"k": {"type": "string"}, "x9": {"maxLength": 1}}, "required": ["k"]},
+                {"properties": {"v": {}}, "patternProperties": {"^[a-z][0-9]$": {"type": "string"}},
+                 "additionalProperties": False}]},
+     [{"k": "a"}, {"k": "a", "v": 1}, {"k": "a", "x9": "b"}, {"k": "a", "x9": "bc"}, {"k": "a", "x9": 1},
+      {"k": "a", "q": 1}, {"v": 1}]),
+    ({"allOf": [{"type": "object", "additionalProperties": {"type": "integer"}},
+                {"patternProperties": {"^a": {"description": "x"}}, "additionalProperties": {"default": 1}}]},
+     [{"a": 1}, {"a": "s"}, {"b": 2}]),
 ]  # fmt: skip
 
 
