@@ -14,6 +14,7 @@ from constrained.regex_ast import EMPTY, NOTHING, Node, alt, chars, optional, re
 from .contains import contains_node
 from .merge import has_constraints
 from .places import INDEX
+from .rules import is_regular
 from .unique import unique_node
 
 if TYPE_CHECKING:
@@ -58,6 +59,14 @@ def array_node(lw: Lowerer, schema: dict, ptr: str, res: Any) -> Node:
         item = lw.lower(rest, rest_ptr, res)
     if checked_unique:
         open_kind = _open_kind(lw, rest, rest_ptr, res)
+        if open_kind in (None, "string") and not is_regular(item):
+            # The run-time check needs a regular item language: recursion and any-values in the items get depth
+            # bounds instead (stricter, reported).
+            with lw.under(INDEX), lw.regular():
+                bounded = lw.lower(rest, rest_ptr, res)
+            if is_regular(bounded):
+                item = bounded
+                lw.bounds_hit.append(f"{ptr}/uniqueItems")
         lw.note_unique(item, f"{ptr}/uniqueItems", lo, open_kind)
     else:
         lw.note_free()

@@ -122,8 +122,8 @@ class Lowerer:
         self._any = rule_ref(ANY_RULE) if exact_recursion else any_value(any_depth, ws)
         if exact_recursion:
             self.rules[ANY_RULE] = any_value_body(ws, self._any)
-        # (id(schema), base, inside a rule body while objects are tracked) -> memo entries (``_MemoEntry``).
-        self._memo: dict[tuple[int, Any, bool], list[_MemoEntry]] = {}
+        # (id(schema), base, inside a rule body while objects are tracked, exact recursion) -> memo entries.
+        self._memo: dict[tuple[int, Any, bool, bool], list[_MemoEntry]] = {}
         # Dynamic references (``_follow``): keys of (target, base, dynamic scope), and the targets kept alive.
         self.dynamic = mentions_dynamic(root) or any(mentions_dynamic(d) for d in (resources or {}).values())
         self._scoped_keys: dict[tuple[int, str, tuple[str, ...]], int] = {}
@@ -295,7 +295,9 @@ class Lowerer:
         # reused wherever those have the same active counts as when it was built. Shared definitions are then
         # lowered once per recursion context, not once per path to them. (The memo keeps the schema object
         # alive, so its id cannot be recycled for another dict.)
-        memo_key = (id(schema), self._memo_scope(res), self.track_objects and self._rule_depth > 0)
+        memo_key = (
+            id(schema), self._memo_scope(res), self.track_objects and self._rule_depth > 0, self.exact_recursion
+        )
         entries = self._memo.setdefault(memo_key, [])
         here = tuple(self.place)
         for _, followed, counts, node, notes in entries:
@@ -400,6 +402,20 @@ class Lowerer:
         if name in self._rules_with_objects:
             self.note_free_object(deep=True)
         return rule_ref(name)
+
+    @contextmanager
+    def regular(self) -> Iterator[None]:
+        """Lower the enclosed subschemas to a regular node, as ``exact_recursion=False`` does.
+
+        Recursion is unrolled ``max_ref_depth`` times and any value nests at most ``any_depth`` deep: stated bounds,
+        which the caller reports.
+        """
+        saved = self.exact_recursion, self._any
+        self.exact_recursion, self._any = False, any_value(self.any_depth, self.ws)
+        try:
+            yield
+        finally:
+            self.exact_recursion, self._any = saved
 
     @contextmanager
     def under(self, step: Step) -> Iterator[None]:

@@ -110,7 +110,8 @@ POLICY: dict[str, Policy] = {
     "maxItems": Policy(ENFORCED, _ARR),
     "uniqueItems": Policy(ENFORCED, _ARR, "item domains of at most 6 listed values by construction (unique.py); "
                           "others checked while generating (unique_plan.py) where every array at that instance "
-                          "place is unique and the items are regular, any value or open objects; refused with "
+                          "place is unique and the items are regular, any value or open objects (items holding "
+                          "recursion or any value deeper down get depth bounds, reported); refused with "
                           "positional items, contains, inside recursion"),
     "contains": Policy(ENFORCED, _ARR, "count of matching items; not with positional items or item counts "
                        "it does not imply (contains.py)"),

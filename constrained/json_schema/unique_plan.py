@@ -34,8 +34,8 @@ from .rules import is_regular
 if TYPE_CHECKING:
     from .lower import Lowerer
 
-MAX_ITEM_STATES = 20_000  # item automaton budget (a bigger item language is refused)
-MAX_ITEM_SECONDS = 1.0
+MAX_ITEM_STATES = 100_000  # item (or key) automaton budget (a bigger item language is refused)
+MAX_ITEM_SECONDS = 3.0
 MAX_SEARCH_STEPS = 4_096  # a stuck-prefix search that runs longer has found many completions: answers yes
 _WS = frozenset(b" \t\n\r")
 ROOM_CAP = 1 << 40  # counts of distinct completions stop here

@@ -166,7 +166,8 @@ def test_schema_keywords_agree_with_the_validator(schema, instances):
             "if",
             "/if",
         ),
-        ({"type": "array", "items": {"type": "array"}, "uniqueItems": True}, "uniqueItems", "/uniqueItems"),
+        ({"anyOf": [{"type": "array", "items": {"type": "string"}, "uniqueItems": True}, {"type": "array"}]},
+         "uniqueItems", "/anyOf/0/uniqueItems"),
     ],
 )
 def test_refusals_name_keyword_and_pointer(schema, keyword, pointer):
