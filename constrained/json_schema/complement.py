@@ -13,8 +13,11 @@ builds exactly or refuses (``not`` of string keywords, number ranges and require
 - ``items`` (one schema for every item): an array with an item in ``not items`` (``contains``);
 - ``enum``/``const``: ``not`` of the values; ``anyOf``: every branch's complement (``allOf``); ``not X``: X.
 
-Any other keyword (``additionalProperties``, ``patternProperties``, ``oneOf``, ``format``, ...) has no complement
-here: None. Formats that check nothing (unknown names, or ``formats="annotation"``) are left out like annotations.
+- ``additionalProperties: false`` (no ``patternProperties``), when the instances' possible keys are known (``keys``:
+  the caller conjoins the complement with a closed object): objects holding one of those keys it does not declare.
+
+Any other keyword (``patternProperties``, ``oneOf``, ``format``, ...) has no complement here: None. Formats that
+check nothing (unknown names, or ``formats="annotation"``) are left out like annotations.
 """
 
 from __future__ import annotations
@@ -41,19 +44,23 @@ HANDLED = {"type", "enum", "const", "required", "properties", "items", "anyOf", 
             *_COUNTS}  # fmt: skip  # the keywords a complement is written for
 
 
-def complement(lw: Lowerer, schema: Any, res: Any, ptr: str, depth: int = 2) -> Any:
+def complement(
+    lw: Lowerer, schema: Any, res: Any, ptr: str, depth: int = 2, keys: frozenset[str] | None = None
+) -> Any:
     """A schema valid for exactly the instances ``schema`` rejects (refs resolved from ``res``), or None.
 
-    ``depth`` bounds how many levels of ``properties`` are looked into. The result refers to subschemas of
-    ``schema``: it is meant to be lowered with the same resolver.
+    ``depth`` bounds how many levels of ``properties`` are looked into. ``keys``, when given, are all the keys the
+    instances it will be conjoined with can hold (a closed object's): then ``additionalProperties: false`` has a
+    complement too. The result refers to subschemas of ``schema``: it is meant to be lowered with the same resolver.
     """
     s, sres, _, _ = lw.expand(schema, ptr, enter(schema, res, lw.spec))
     if s is True or s is False:
         return not s
     if not isinstance(s, dict) or base_uri(sres) != base_uri(res):
         return None
-    keys = [k for k in s if has_constraints({k: s[k]}) and not _checks_nothing(lw, k, s[k])]
-    if any(k not in HANDLED for k in keys):
+    closed = keys is not None and s.get("additionalProperties") is False and "patternProperties" not in s
+    used = [k for k in s if has_constraints({k: s[k]}) and not _checks_nothing(lw, k, s[k])]
+    if any(k not in HANDLED and not (k == "additionalProperties" and closed) for k in used):
         return None
     declared = _declared(s)
     pieces: list[Any] = []
@@ -76,6 +83,9 @@ def complement(lw: Lowerer, schema: Any, res: Any, ptr: str, depth: int = 2) -> 
         if piece is None:
             return None
         pieces.append(piece)
+    if closed and keys is not None and "object" in declared:  # objects holding a key it does not declare
+        extra = sorted(keys - set(s.get("properties") or {}))
+        pieces += [{"type": "object", "required": [name]} for name in extra]
     pieces = [p for p in pieces if p is not False]
     if not pieces:
         return False

@@ -101,17 +101,26 @@ def _complemented(lw: Lowerer, expanded: list[tuple[Any, Any]], allowed: frozens
     for i, (original, res) in enumerate(expanded):
         branch = _drop_free_types(original, expanded)
         parts = [branch]
+        keys = _closed_keys(lw, branch, res)
         for j, (other, ores) in enumerate(expanded):
             if j == i or lw._pair_disjoint(branch, res, other, ores, allowed=allowed):  # noqa: SLF001
                 continue
             if base_uri(ores) != base_uri(res):
                 return None
-            inverse = complement(lw, other, ores, "")
+            inverse = complement(lw, other, ores, "", keys=keys)
             if inverse is None:
                 return None
             parts.append(inverse)
         out.append(parts[0] if len(parts) == 1 else {"allOf": parts})
     return out
+
+
+def _closed_keys(lw: Lowerer, branch: Any, res: Any) -> frozenset[str] | None:
+    """The keys an object valid against ``branch`` can hold, when it is a closed object (else None)."""
+    s, _, _, _ = lw.expand(branch, "", res)
+    if not isinstance(s, dict) or s.get("additionalProperties") is not False or "patternProperties" in s:
+        return None
+    return frozenset(s.get("properties") or {})
 
 
 def _strings_apart(lw: Lowerer, expanded: list[tuple[Any, Any]], allowed: frozenset[str]) -> list[Any] | None:

@@ -75,6 +75,19 @@ def test_the_complement_holds_exactly_where_the_schema_fails(schema: dict) -> No
         assert got == _valid(inverse, data) or (not exact and not got), (inverse, data)
 
 
+@settings(max_examples=150, deadline=None)
+@given(schema=_schemas(_leaf), declared=st.lists(st.sampled_from("abc"), max_size=3, unique=True))
+def test_a_closed_object_has_a_complement_among_objects_of_known_keys(schema: dict, declared: list[str]) -> None:
+    closed = {**schema, "properties": {k: schema.get("properties", {}).get(k, True) for k in declared},
+              "additionalProperties": False}  # fmt: skip
+    lw = _lowerer(closed)
+    inverse = complement(lw, closed, lw.resolver, "", keys=frozenset("abc"))
+    if inverse is None:
+        return
+    for data in INSTANCES:  # their objects hold keys among a, b, c only
+        assert _valid(inverse, data) == (not _valid(closed, data)), (closed, inverse, data)
+
+
 @settings(max_examples=200, deadline=None)
 @given(schema=_schemas(_leaf))
 def test_not_lowers_exactly_or_refuses_by_name(schema: dict) -> None:

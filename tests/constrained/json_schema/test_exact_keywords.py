@@ -129,6 +129,10 @@ SCHEMAS = [
       "additionalProperties": {"type": "integer"}},
      [{"a": 1}, {"a": 1, "b": 2}, {"a": 1, "c": 1}, {"a": 1, "b": 1, "c": 1, "d": 2}, {"a": 1, "b": 1, "c": "x"}]),
     ({"type": "object", "properties": {"a": {}}, "additionalProperties": False, "minProperties": 2}, [{"a": 1}, {}]),
+    # oneOf of closed objects: a branch keeps the objects holding a key the other does not declare
+    ({"oneOf": [{"type": "object", "properties": {"p": {"type": "string"}, "s": {}}, "additionalProperties": False},
+                {"type": "object", "properties": {"t": {"type": "string"}, "s": {}}, "additionalProperties": False}]},
+     [{}, {"s": 1}, {"p": "a"}, {"t": "b"}, {"p": "a", "t": "b"}, {"p": 1}, {"x": 1}, {"p": "a", "s": 2}, "s"]),
     # allOf of objects with patternProperties: one side's key constraints folded into the other (merge._fold_keys)
     ({"allOf": [{"patternProperties": {"^x": {"type": "integer"}}, "additionalProperties": {"type": "string"}},
                 {"additionalProperties": {"maxLength": 1}}]},
