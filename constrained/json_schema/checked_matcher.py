@@ -182,10 +182,15 @@ class CheckedMatcher(MaskCursor):
         value = simple and not st.key_string
         key = self._key_written(st) if simple and st.key_string else None
         verdicts: dict[bytes, bool] = {}
+        # In a key: a token after which some option's key automaton has infinitely many completions stays in
+        # the key (the closing quote leads to a state with one) and leaves new keys to write.
+        keys_at = [] if key is None else [(o.keys, o.keys.state(b'"' + key)) for o in st.frames[-1][2]]
         for token in np.flatnonzero(bits).tolist():
             data = token_bytes[token] or b""
             quote = data.find(b'"') if value or key is not None else -1
-            if quote < 0 or b"\\" in data[:quote]:
+            if keys_at and any(k.open_after(q, data) for k, q in keys_at):
+                fits = True
+            elif quote < 0 or b"\\" in data[:quote]:
                 fits = self._fits(st, token)
             elif value:
                 tail = data[quote:]

@@ -113,6 +113,13 @@ class ItemLanguage:
         """The item state after ``prefix`` (``DEAD`` when it is not an item prefix, or the items are open objects)."""
         return DEAD if self.dfa is None else self.dfa.walk(self.dfa.start, prefix)
 
+    def open_after(self, state: int, data: bytes) -> bool:
+        """Whether ``data`` read from ``state`` ends on a state with infinitely many completions."""
+        if self.dfa is None or state == DEAD:
+            return False
+        q = self.dfa.walk(state, data)
+        return q != DEAD and not self.finite[q]
+
     def holds(self, text: bytes) -> bool:
         """Whether ``text`` is a whole item (key) of this language."""
         q = self.state(text)
