@@ -168,7 +168,7 @@ def compile_regex(
 
     Raises:
         InvalidConstraint: syntax error.
-        UnsupportedFeature: backreferences, lookaround, word boundaries, inline flags, ...
+        UnsupportedFeature: backreferences, lookbehind, lookaheads inside groups, word boundaries, inline flags, ...
         BudgetExceeded: the automaton is too large or too slow to build.
     """
     if not isinstance(pattern, str):

@@ -4,9 +4,11 @@ Supported: literals and escapes, classes with ranges, ``.``, ``\d \w \s`` (ECMA-
 word characters, the ECMA whitespace set) and their negations, ``\p{..}``/``\P{..}`` general categories, groups
 (plain, non-capturing, named), alternation, greedy and lazy quantifiers (same language under full match), and
 ``^``/``$``: anywhere in a JSON Schema ``pattern`` (search semantics, ``regex_anchors``), at the edges of the
-pattern or of top-level alternatives in the full-match dialect. Everything else that a regex engine might
-accept but a DFA cannot express exactly (backreferences, lookaround, word boundaries, possessive quantifiers,
-inline flags other than ``s``/``m``/``U``) is refused with ``UnsupportedFeature`` naming the feature and the offset.
+pattern or of top-level alternatives in the full-match dialect, and lookaheads ``(?=..)``/``(?!..)`` outside every
+group (DFA products with the rest of the pattern, ``_Parser.lookahead``). Everything else that a regex engine might
+accept but this does not express exactly (backreferences, lookbehind, lookaheads inside groups, word boundaries,
+possessive quantifiers, inline flags other than ``s``/``m``/``U``) is refused with ``UnsupportedFeature`` naming the
+feature and the offset.
 
 The parser is a single left-to-right pass with an explicit index (no slicing in loops), so 100 KB patterns parse
 in well under a second.
