@@ -4,10 +4,11 @@ Every pattern accepts only strings that are valid for the format (sound); some a
 no leap seconds, lowercase ``z`` is not accepted as UTC, hostnames have at most 4 labels of at most 62
 characters (keeps the total under 253), e-mail addresses are dot-atoms at a hostname, URIs are absolute
 ``scheme://host[:port][/path][?query][#fragment]`` without user info or IP literals, IPv6 without an
-embedded IPv4 tail or zone; URI references, IRIs and internationalized names use their ASCII forms only.
+embedded IPv4 tail or zone; URI references, IRIs and internationalized names use their ASCII forms only; regexes
+are a plain core of the syntax with groups nested at most 3 deep (``regex_format.py``).
 
 Formats are asserted by default (the Format-Assertion vocabulary; ``formats="annotation"`` checks none). A
-format JSON Schema defines but this module does not build (``regex``) is refused by name. A name neither JSON
+format JSON Schema defines but this module does not build would be refused by name. A name neither JSON
 Schema nor OpenAPI defines (``path``, ``url``, ...) has no meaning a validator could check: validators ignore it
 (the test suite's ``optional/format/unknown.json``), so it is an annotation here too, and reported. OpenAPI's
 string formats are known: ``byte`` is base64 (RFC 4648, padded); ``binary`` and ``password`` constrain nothing
@@ -19,6 +20,7 @@ from __future__ import annotations
 from constrained.regex_ast import EMPTY, Node, alt, chars, charset, literal, negate, optional, repeat, seq
 
 from .digits import decimal_digit, fixed_range
+from .regex_format import regex_format
 
 _D = decimal_digit(0, 9)
 _HEX = chars("0123456789abcdefABCDEF")
@@ -189,6 +191,7 @@ _BUILDERS = {
     "idn-hostname": _hostname,
     "idn-email": _email,
     "byte": _base64,  # OpenAPI
+    "regex": regex_format,  # groups nested at most 3 deep and a plain core of the syntax (regex_format.py)
 }
 
 KNOWN_FORMATS = frozenset(_BUILDERS)
@@ -198,7 +201,7 @@ _UNCONSTRAINED_FORMATS = frozenset({"binary", "password"})
 
 
 # Defined by JSON Schema 2020-12 (section 7.3) but not built here: refused when formats are asserted.
-_UNBUILT_SPEC_FORMATS = frozenset({"regex"})
+_UNBUILT_SPEC_FORMATS: frozenset[str] = frozenset()
 
 
 def is_annotation_format(name: object) -> bool:

@@ -125,8 +125,8 @@ POLICY: dict[str, Policy] = {
     "pattern": Policy(ENFORCED, _STR, "ECMA-262 search semantics; format/length intersected by DFA product "
                       "(refused past the product budget)"),
     "format": Policy(ENFORCED, _STR, "asserted (formats='annotation': none); see formats.py for the accepted subset "
-                     "(OpenAPI byte/binary/password included); 'regex' refused; names no specification "
-                     "defines are annotations, listed in describe()['ignored']"),
+                     "(OpenAPI byte/binary/password included; 'regex': a core of the syntax, groups nested 3 deep); "
+                     "names no specification defines are annotations, listed in describe()['ignored']"),
     # numbers
     "minimum": Policy(ENFORCED, _NUM, "bounded numbers are written without exponent"),
     "maximum": Policy(ENFORCED, _NUM),

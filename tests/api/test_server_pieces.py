@@ -167,8 +167,8 @@ def test_grammar_syntax_is_detected() -> None:
 
 
 @pytest.mark.parametrize(("spec", "code", "needle"), [
-    (ConstraintSpec("json_schema", {"type": "string", "format": "regex"}, "guided_json"),
-     "unsupported_feature", "'format'"),
+    (ConstraintSpec("json_schema", {"type": "string", "pattern": "(?<=a)b"}, "guided_json"),
+     "unsupported_feature", "'pattern'"),
     (ConstraintSpec("regex", "(a", "guided_regex"), "invalid_constraint", "guided_regex"),
     (ConstraintSpec("regex", r"(a)\1", "guided_regex"), "unsupported_feature", "guided_regex"),
     (ConstraintSpec("grammar", "start: undefined_rule", "guided_grammar"), "invalid_constraint", "guided_grammar"),

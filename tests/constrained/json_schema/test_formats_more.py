@@ -1,17 +1,20 @@
 """Formats added for the corpora: uri-reference, uri-template, json-pointer, relative-json-pointer, duration,
 the internationalized aliases and OpenAPI's string formats; names no specification defines are annotations
-(reported in ``describe()["ignored"]``); ``regex`` is refused; ``formats="annotation"`` checks none."""
+(reported in ``describe()["ignored"]``); ``regex`` is a plain core of the syntax; ``formats="annotation"`` checks
+none."""
 
 from __future__ import annotations
 
 import json
+import re
 
 import jsonschema
 import pytest
 from jsonschema import FormatChecker
 
 import constrained
-from constrained.errors import UnsupportedFeature
+from constrained import fuzz
+from constrained.regex_parser import parse_regex
 
 TABLE: dict[str, tuple[list[str], list[str]]] = {
     "duration": (
@@ -51,10 +54,23 @@ def test_openapi_formats_that_constrain_nothing(name: str) -> None:
     assert not compiled.accepts("1")  # the type still holds
 
 
-def test_a_defined_format_that_is_not_built_is_refused_by_name() -> None:
-    with pytest.raises(UnsupportedFeature) as info:
-        constrained.compile_json_schema({"properties": {"p": {"type": "string", "format": "regex"}}}, None)
-    assert (info.value.keyword, info.value.pointer) == ("format", "/properties/p/format")
+REGEXES = (
+    ["", "a", "^v[0-9]+$", "(a|b)*", ".*\\.js$", "(?:ab)+?", "[^a-z\\d]", "a{2,3}", "a{0,10}", "((a)|)", "\\\\n"],
+    ["[", "(", ")", "a**", "*a", "a{3,2}", "\\", "[]", "[z-a]", "(?<x>a)", "^*", "Invalid regex pattern ["],
+)
+
+
+def test_regex_format_accepts_a_core_of_the_syntax_and_never_an_invalid_regex() -> None:
+    compiled = constrained.compile_json_schema({"type": "string", "format": "regex"}, None)
+    good, bad = REGEXES
+    for text in good:
+        assert compiled.accepts(json.dumps(text)), text
+    for text in bad:
+        assert not compiled.accepts(json.dumps(text)), text
+    for data in fuzz.sample(compiled, 300, seed=3):  # every text it allows compiles in Python and in our parser
+        text = json.loads(data)
+        re.compile(text)
+        parse_regex(text, search=True)
 
 
 @pytest.mark.parametrize("name", ["no-such-format", "path", "url", "int32"])
