@@ -8,6 +8,9 @@ the ``m`` flag matches only at the end of the input). Alternation is the union o
 wraps each variant in ``.*`` on the sides it does not anchor. So ``(^a|b$)c`` is exact: ``a c`` can only
 start the input, ``b$c`` matches nothing.
 
+A repeated piece with anchors (``repeated_anchored``) can only have a ``^`` in its first iteration and a ``$`` in
+its last, when no variant of it matches the empty string (else it is refused).
+
 Most pieces have one unanchored variant; the count is capped (``MAX_VARIANTS``) so that alternations of anchored
 groups in sequence cannot blow up.
 """
@@ -15,7 +18,7 @@ groups in sequence cannot blow up.
 from __future__ import annotations
 
 from constrained.errors import UnsupportedFeature
-from constrained.regex_ast import Node, nullable
+from constrained.regex_ast import Node, alt, nullable, repeat, seq
 
 MAX_VARIANTS = 64
 
@@ -53,6 +56,48 @@ def concat(left: list[Variant], right: list[Variant], at: int) -> list[Variant]:
 def optional(variants: list[Variant]) -> list[Variant]:
     """``(piece)?``: the empty match, or any variant of the piece."""
     return [([], False, False), *variants]
+
+
+def repeated_anchored(variants: list[Variant], lo: int, hi: int | None) -> list[Variant]:
+    """``(piece){lo,hi}`` for a piece with anchors, none of whose variants matches the empty string.
+
+    Then an iteration holding a ``^`` can only be the first (every earlier one would have to be empty), one
+    holding a ``$`` only the last, and one holding both only the single iteration: the repetitions are the plain
+    variants repeated, with at most an anchored iteration at each end.
+    """
+
+    def plain(times_lo: int, times_hi: int | None) -> list[Node] | None:
+        if times_hi is not None and times_hi < 0:
+            return None
+        core = alt(*(seq(*items) for items, start, end in variants if not start and not end))
+        return [repeat(core, max(times_lo, 0), times_hi)]
+
+    def less(k: int) -> int | None:
+        return None if hi is None else hi - k
+
+    out: list[Variant] = []
+    middle = plain(lo, hi)
+    if middle is not None:
+        out.append((middle, False, False))
+    for items, start, end in variants:
+        if start and end:
+            if lo <= 1 and (hi is None or hi >= 1):
+                out.append((list(items), True, True))
+            continue
+        if not start and not end:
+            continue
+        rest = plain(lo - 1, less(1))
+        if rest is not None:
+            out.append(([*items, *rest] if start else [*rest, *items], start, end))
+    for first, first_start, first_end in variants:  # an iteration with ^ first and one with $ last
+        if not first_start or first_end:
+            continue
+        for last, last_start, last_end in variants:
+            if last_end and not last_start:
+                middle = plain(lo - 2, less(2))
+                if middle is not None:
+                    out.append(([*first, *middle, *last], True, True))
+    return out
 
 
 def is_anchored(variants: list[Variant]) -> bool:

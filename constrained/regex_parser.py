@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from constrained.dfa_ops import difference, intersection
 from constrained.errors import BudgetExceeded
-from constrained.regex_anchors import Variant, concat, is_anchored, optional, searched, unanchored
+from constrained.regex_anchors import Variant, concat, is_anchored, optional, repeated_anchored, searched, unanchored
 from constrained.regex_ast import (
     ANY_CHAR,
     EMPTY,
@@ -30,6 +30,7 @@ from constrained.regex_ast import (
     Node,
     Repeat,
     Seq,
+    nullable,
     repeat,
 )
 from constrained.regex_escapes import DOT_PYTHON, RegexLexer
@@ -197,7 +198,7 @@ class _Parser(RegexLexer):
             raise self.refuse("anchor", "'$' is only supported at the end of the pattern", start)
 
     def quantified_anchored(self, piece: list[Variant], start: int) -> list[Variant]:
-        """An anchored group with its quantifier: ``?`` and ``{0,1}`` keep it exact, repeating it is refused."""
+        """An anchored group with its quantifier (``^``/``$`` inside a repeated group: ``repeated_anchored``)."""
         bounds = self.quantifier(start)
         if bounds is None or bounds == (1, 1):
             return piece
@@ -205,7 +206,9 @@ class _Parser(RegexLexer):
             return optional(piece)
         if bounds == (0, 0):
             return [([], False, False)]
-        raise self.refuse("anchor", "an anchor inside a repeated group", start)
+        if any(all(nullable(n) for n in items) for items, _, _ in piece):
+            raise self.refuse("anchor", "an anchor inside a repeated group that may match the empty string", start)
+        return repeated_anchored(piece, *bounds)
 
     def anchor(self) -> str | None:
         s, i = self.s, self.i
