@@ -5,10 +5,11 @@ word characters, the ECMA whitespace set) and their negations, ``\p{..}``/``\P{.
 (plain, non-capturing, named), alternation, greedy and lazy quantifiers (same language under full match), and
 ``^``/``$``: anywhere in a JSON Schema ``pattern`` (search semantics, ``regex_anchors``), at the edges of the
 pattern or of top-level alternatives in the full-match dialect, and lookaheads ``(?=..)``/``(?!..)`` outside every
-group (DFA products with the rest of the pattern, ``_Parser.lookahead``). Everything else that a regex engine might
-accept but this does not express exactly (backreferences, lookbehind, lookaheads inside groups, word boundaries,
-possessive quantifiers, inline flags other than ``s``/``m``/``U``) is refused with ``UnsupportedFeature`` naming the
-feature and the offset.
+group (DFA products with the rest of the pattern, ``_Parser.lookahead``; in a JSON Schema pattern, an unquantified
+group holding one is first written out as one alternative per branch, ``_Parser.distribute``). Everything else that a
+regex engine might accept but this does not express exactly (backreferences, lookbehind, lookaheads inside repeated
+groups, word boundaries, possessive quantifiers, inline flags other than ``s``/``m``/``U``) is refused with
+``UnsupportedFeature`` naming the feature and the offset.
 
 The parser is a single left-to-right pass with an explicit index (no slicing in loops), so 100 KB patterns parse
 in well under a second.
@@ -21,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from constrained.dfa_ops import difference, intersection
-from constrained.errors import BudgetExceeded
+from constrained.errors import BudgetExceeded, UnsupportedFeature
 from constrained.regex_anchors import Variant, concat, is_anchored, optional, repeated_anchored, searched, unanchored
 from constrained.regex_ast import (
     ANY_CHAR,
@@ -84,9 +85,25 @@ def parse_regex(text: str, *, search: bool = False, encode: Callable[[Node], Nod
         UnsupportedFeature: a construct that cannot be enforced exactly (keyword names it).
         BudgetExceeded: groups nested deeper than ``MAX_NESTING``.
     """
-    parser = _Parser(text, search)
-    parser.encode = encode
-    return parser.parse()
+    for _ in range(MAX_DISTRIBUTIONS + 1):
+        parser = _Parser(text, search)
+        parser.encode = encode
+        try:
+            return parser.parse()
+        except _Distribute as move:
+            text = move.text
+    raise UnsupportedFeature("lookahead", "offset 0", f"lookaheads in more than {MAX_DISTRIBUTIONS} groups")
+
+
+MAX_DISTRIBUTIONS = 4  # groups holding a lookahead, each rewritten as one alternative per branch
+
+
+class _Distribute(Exception):  # noqa: N818 -- control flow, not an error
+    """Parse ``text`` instead: the same language, with a group holding a lookahead distributed over its branches."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
 
 
 class _Parser(RegexLexer):
@@ -102,6 +119,7 @@ class _Parser(RegexLexer):
     def parse(self) -> Node:
         variants: list[Variant] = []
         while True:
+            self.alt_start = self.i
             variants += self.sequence()
             if self.i >= self.n:
                 break
@@ -140,7 +158,12 @@ class _Parser(RegexLexer):
                 acc = concat(acc, self.lookahead(start), start)
                 break  # the lookahead took the rest of the sequence
             if c == "(":
-                piece = self.group()
+                try:
+                    piece = self.group()
+                except UnsupportedFeature as refusal:
+                    if refusal.keyword == "lookahead" and self.depth == 1 and self.search:
+                        self.distribute(start, refusal)
+                    raise
                 if is_anchored(piece):
                     acc = concat(acc, self.quantified_anchored(piece, start), start)
                     continue
@@ -185,6 +208,29 @@ class _Parser(RegexLexer):
             rest = difference(rest, looked) if negative else intersection(rest, looked)
             out.append(([rest], at_start, at_end or self.search))  # the rest now runs to the end: no ".*" after
         return out
+
+    def distribute(self, start: int, refusal: UnsupportedFeature) -> None:
+        """Raise ``_Distribute``: the group at ``start`` written out, one top-level alternative per branch.
+
+        ``p(a|b)s`` becomes ``pas|pbs``, so a lookahead in a branch is outside every group. Only for an unquantified
+        plain, non-capturing or named group; otherwise this returns (and the caller refuses).
+        """
+        s, n = self.s, self.n
+        end = _matching_paren(s, start)
+        if end is None or (end + 1 < n and s[end + 1] in "*+?{"):
+            return
+        inner = start + 1
+        if s.startswith("?:", inner):
+            inner += 2
+        elif s.startswith(("?<", "?P<"), inner) and not s.startswith(("?<=", "?<!"), inner):
+            inner = s.index(">", inner) + 1
+        elif s.startswith("?", inner):
+            return
+        branches = _top_level_splits(s, inner, end)
+        alt_end = _top_level_splits(s, end + 1, n)[0][1]
+        prefix, suffix = s[self.alt_start : start], s[end + 1 : alt_end]
+        distributed = "|".join(prefix + s[a:b] + suffix for a, b in branches)
+        raise _Distribute(s[: self.alt_start] + distributed + s[alt_end:]) from refusal
 
     def check_full_match_anchor(self, anchor: str, acc: list[Variant], start: int) -> None:
         """Refuse an anchor away from the pattern's edges (full-match dialect only).
@@ -377,6 +423,55 @@ class _Parser(RegexLexer):
             self.dot = DOT_PYTHON
         self.i = m.end()
         return end == ")"
+
+
+def _skip(s: str, i: int) -> int:
+    """The index after the escape or the class starting at ``s[i]``, else ``i + 1``."""
+    if s[i] == "\\":
+        return i + 2
+    if s[i] != "[":
+        return i + 1
+    j = i + 1
+    if j < len(s) and s[j] == "^":
+        j += 1
+    if j < len(s) and s[j] == "]":  # a ']' first in a class is a literal
+        j += 1
+    while j < len(s) and s[j] != "]":
+        j += 2 if s[j] == "\\" else 1
+    return j + 1
+
+
+def _matching_paren(s: str, start: int) -> int | None:
+    """The index of the ``)`` closing the group that opens at ``s[start]``, or None."""
+    depth, i = 0, start
+    while i < len(s):
+        if s[i] == "(":
+            depth += 1
+        elif s[i] == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+        i = _skip(s, i)
+    return None
+
+
+def _top_level_splits(s: str, lo: int, hi: int) -> list[tuple[int, int]]:
+    """Spans of ``s[lo:hi]`` between its ``|`` outside groups, classes and escapes (up to an unmatched ``)``)."""
+    spans, depth, begin, i = [], 0, lo, lo
+    while i < hi:
+        c = s[i]
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            if depth == 0:
+                break
+            depth -= 1
+        elif c == "|" and depth == 0:
+            spans.append((begin, i))
+            begin = i + 1
+        i = _skip(s, i)
+    spans.append((begin, min(i, hi)))
+    return spans
 
 
 def _seq(items: list[Node]) -> Node:

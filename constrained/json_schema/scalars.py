@@ -32,6 +32,8 @@ def _pattern(text: str, ptr: str) -> Node:
         node: Node = parse_regex(text, search=True, encode=encode_pattern)
     except UnsupportedFeature as exc:
         raise UnsupportedFeature("pattern", ptr, f"{exc.keyword}: {exc.reason}") from exc
+    except BudgetExceeded as exc:  # a lookahead's product too large
+        raise UnsupportedFeature("pattern", ptr, f"exceeds the budget: {exc}") from exc
     except InvalidConstraint as exc:
         raise InvalidConstraint(f"invalid pattern {text!r}: {exc}", ptr) from exc
     return node

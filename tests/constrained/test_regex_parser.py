@@ -64,7 +64,7 @@ def test_matches_python_re(pattern: str, texts: list[str]) -> None:
 SEARCH_CASES = [  # JSON Schema patterns (search semantics): lookaheads outside every group, anchors in repeats
     r"^(?!ab)[a-c]+$", r"(?=a)", r"^(?=.*c)(?!.*aa).*$", r"b(?!c)", r"^(?!a|bc)", r"(?=ab|ca)c?", r"^a(?=b*$)",
     r"^([^,]+(,|$)){3,}$", r"(^a|b)+c", r"(c|b$){2}", r"(^a$|b){1,2}", r"(^a|b$|c){2,3}", r"(^a)+", r"(a$)*",
-    r"(^a){2}",
+    r"(^a){2}", r"^(a|b(?!c))c?$", r"(a(?=b)|c)b", r"x?(?:b|a(?!a|b),)|(?:c(?=a))a",
 ]
 
 
@@ -203,6 +203,13 @@ def test_search_mode_refuses_a_repeated_anchor_that_may_match_empty(pattern: str
     with pytest.raises(UnsupportedFeature) as info:
         parse_regex(pattern, search=True)
     assert info.value.keyword == "anchor"
+
+
+@pytest.mark.parametrize("pattern", [r"(?:a(?!b))*", r"^((?!x).)*$", r"(a(?=b))+", r"(?<=a)b"])
+def test_search_mode_refuses_lookaround_it_cannot_distribute(pattern: str) -> None:
+    with pytest.raises(UnsupportedFeature) as info:
+        parse_regex(pattern, search=True)
+    assert info.value.keyword in ("lookahead", "lookbehind")
 
 
 def test_large_patterns_parse_fast() -> None:
