@@ -255,15 +255,19 @@ def _inert(schema: Any) -> bool:
 
 
 def _without_inert_keys(x: dict) -> dict:
-    """``x`` without ``patternProperties``/``additionalProperties`` when together they constrain no key."""
-    patterns = x.get("patternProperties") or {}
-    if "unevaluatedProperties" in x or not ("patternProperties" in x or "additionalProperties" in x):
+    """``x`` with ``patternProperties`` dropped when they and ``additionalProperties`` constrain no key.
+
+    ``additionalProperties: true`` stays: it still evaluates every key not declared, which an
+    ``unevaluatedProperties`` applied around the merged schema counts.
+    """
+    patterns = x.get("patternProperties")
+    if "additionalProperties" not in x or not isinstance(patterns, dict) or "unevaluatedProperties" in x:
         return x
-    if not isinstance(patterns, dict) or not _inert(x.get("additionalProperties", True)):
+    if not _inert(x["additionalProperties"]) or not all(_inert(s) for s in patterns.values()):
         return x
-    if not all(_inert(s) for s in patterns.values()):
-        return x
-    return {k: v for k, v in x.items() if k not in ("patternProperties", "additionalProperties")}
+    kept = {k: v for k, v in x.items() if k != "patternProperties"}
+    kept["additionalProperties"] = True
+    return kept
 
 
 def _both(first: Any, second: Any) -> Any:
@@ -279,8 +283,9 @@ def _fold_keys(x: dict, y: dict) -> tuple[dict, dict]:
 
     Two cases: ``y`` governs every key by ``additionalProperties`` alone (no properties, no patterns): it joins
     each of ``x``'s properties, patterns and additional properties. Or ``y`` constrains only the keys it declares
-    (no patterns, additional properties open): each joins ``x`` by name with what ``x`` says of that key (its
-    property, else the patterns it matches, else its ``additionalProperties``).
+    (no patterns, no ``additionalProperties``): each joins ``x`` by name with what ``x`` says of that key (its
+    property, else the patterns it matches, else its ``additionalProperties``). Either way the merged schema
+    evaluates the same keys, for an ``unevaluatedProperties`` around it.
     """
     if "unevaluatedProperties" in x or "unevaluatedProperties" in y:
         return x, y
@@ -293,7 +298,7 @@ def _fold_keys(x: dict, y: dict) -> tuple[dict, dict]:
             folded["patternProperties"] = {p: _both(s, extra) for p, s in x["patternProperties"].items()}
         folded["additionalProperties"] = _both(x.get("additionalProperties", True), extra)
         return folded, {k: v for k, v in y.items() if k != "additionalProperties"}
-    if "patternProperties" in y or not _inert(extra) or not _props(y):
+    if "patternProperties" in y or "additionalProperties" in y or not _props(y):  # (true would still evaluate keys)
         return x, y
     declared = {}
     for name, sub in _props(y).items():
@@ -302,7 +307,7 @@ def _fold_keys(x: dict, y: dict) -> tuple[dict, dict]:
             return x, y
         declared[name] = _both(governing, sub)
     folded = {**x, "properties": {**_props(x), **declared}}
-    return folded, {k: v for k, v in y.items() if k not in ("properties", "additionalProperties")}
+    return folded, {k: v for k, v in y.items() if k != "properties"}
 
 
 def _governing(x: dict, name: str) -> Any:

@@ -145,6 +145,16 @@ SCHEMAS = [
     ({"allOf": [{"type": "object", "additionalProperties": {"type": "integer"}},
                 {"patternProperties": {"^a": {"description": "x"}}, "additionalProperties": {"default": 1}}]},
      [{"a": 1}, {"a": "s"}, {"b": 2}]),
+    # ... and the keys the merged parts evaluate stay evaluated for an unevaluatedProperties around them
+    ({"properties": {"foo": {"type": "string"}}, "allOf": [{"additionalProperties": True}],
+      "unevaluatedProperties": False}, [{"foo": "a", "bar": 1}, {"foo": 1}, {}]),
+    ({"properties": {"foo": {}}, "unevaluatedProperties": False,
+      "allOf": [{"patternProperties": {"^b": {"description": "d"}}, "additionalProperties": {"title": "t"}}]},
+     [{"foo": 1, "bar": 1}, {"x": 1}]),
+    ({"type": "object", "unevaluatedProperties": False, "allOf": [
+        {"properties": {"k": {"type": "string"}}},
+        {"patternProperties": {"^k": {"maxLength": 1}}, "additionalProperties": {"type": "integer"}}]},
+     [{"k": "a"}, {"k": "ab"}, {"q": 1}, {"q": "s"}, {"k": "a", "q": 2}]),
 ]  # fmt: skip
 
 
