@@ -255,12 +255,14 @@ def _inert(schema: Any) -> bool:
 
 
 def _without_inert_keys(x: dict) -> dict:
-    """``x`` with ``patternProperties`` dropped when they and ``additionalProperties`` constrain no key.
+    """``x`` with ``patternProperties`` dropped when empty, or when they and ``additionalProperties`` constrain no key.
 
     ``additionalProperties: true`` stays: it still evaluates every key not declared, which an
     ``unevaluatedProperties`` applied around the merged schema counts.
     """
     patterns = x.get("patternProperties")
+    if patterns == {}:  # evaluates no key
+        return {k: v for k, v in x.items() if k != "patternProperties"}
     if "additionalProperties" not in x or not isinstance(patterns, dict) or "unevaluatedProperties" in x:
         return x
     if not _inert(x["additionalProperties"]) or not all(_inert(s) for s in patterns.values()):

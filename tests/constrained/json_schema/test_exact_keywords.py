@@ -145,6 +145,9 @@ SCHEMAS = [
     ({"allOf": [{"type": "object", "additionalProperties": {"type": "integer"}},
                 {"patternProperties": {"^a": {"description": "x"}}, "additionalProperties": {"default": 1}}]},
      [{"a": 1}, {"a": "s"}, {"b": 2}]),
+    ({"allOf": [{"properties": {"a": {"type": "integer"}}, "patternProperties": {}},
+                {"properties": {"b": {"type": "string"}}, "patternProperties": {}, "additionalProperties": False}]},
+     [{"b": "x"}, {"a": 1, "b": "x"}, {"a": "s"}, {"c": 1}, {}]),
     # ... and the keys the merged parts evaluate stay evaluated for an unevaluatedProperties around them
     ({"properties": {"foo": {"type": "string"}}, "allOf": [{"additionalProperties": True}],
       "unevaluatedProperties": False}, [{"foo": "a", "bar": 1}, {"foo": 1}, {}]),
