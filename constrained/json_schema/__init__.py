@@ -33,7 +33,7 @@ from constrained.regex_ast import Node
 
 from .exact_multiple import with_exact_multiple_of
 from .key_plan import plan_key_checks
-from .lower import Lowerer
+from .lower import Lowerer, TooManyObjectNotes
 from .rules import used_rules
 from .run_time_checks import RunTimeChecks
 from .unique_plan import plan_unique_checks
@@ -138,6 +138,7 @@ def lower_json_schema(
         raise InvalidConstraint(f"formats must be one of {', '.join(FORMAT_MODES)}, not {formats!r}")
     keep_order: frozenset[str] = frozenset()
     loop_also: frozenset[str] = frozenset()
+    too_many = False
     for attempt in range(MAX_LOWERINGS):
         # Wide objects in any order are checked at run time where the check can find them; the others are
         # lowered again in schema order, and small objects at a loop's place as loops too (``key_plan.py``),
@@ -155,10 +156,14 @@ def lower_json_schema(
             formats == "assert",
             resources,
             keep_order,
-            member_loops=attempt < MAX_LOWERINGS - 1,
+            member_loops=attempt < MAX_LOWERINGS - 1 and not too_many,
             loop_also=loop_also,
         )
-        node = lw.lower(schema, "", lw.resolver)
+        try:
+            node = lw.lower(schema, "", lw.resolver)
+        except TooManyObjectNotes:
+            too_many = True  # lowered again without member loops: wide objects keep schema order (reported)
+            continue
         keys, unusable, loops = plan_key_checks(lw)
         if not unusable and not loops:
             break

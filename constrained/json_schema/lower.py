@@ -64,6 +64,9 @@ _REF_KEYWORDS = ("$ref", "$dynamicRef", "$recursiveRef")
 # self-references per level), so lowering stops with BudgetExceeded instead of running away.
 MAX_SCHEMA_VISITS = 20_000
 MAX_MEMO_CONTEXTS = 16  # recursion contexts remembered per subschema
+# Object places noted for the key checks; past this (a schema reusing big definitions very often) the lowering
+# starts over without member loops (``TooManyObjectNotes``), as the notes would cost more than they give.
+MAX_OBJECT_NOTES = 20_000
 PROOF_DEPTH = 2  # levels of properties/items a oneOf disjointness proof looks into
 PROOF_MAX_STATES = 20_000  # a proof that two string languages do not meet gives up past these (not proven)
 PROOF_MAX_SECONDS = 1.0
@@ -71,6 +74,10 @@ PROOF_MAX_SECONDS = 1.0
 # arrays and objects relative to the place it was lowered at).
 _MemoEntry = tuple[Any, frozenset[int], frozenset[tuple[int, int]], Node, PlaceNotes]
 _TYPE_ORDER = ("null", "boolean", "object", "array", "string", "number", "integer")
+
+
+class TooManyObjectNotes(Exception):  # noqa: N818 -- control flow
+    """Raised when a lowering with member loops notes more than ``MAX_OBJECT_NOTES`` object places."""
 
 
 class Lowerer:
@@ -303,6 +310,8 @@ class Lowerer:
         for _, followed, counts, node, notes in entries:
             if counts == self._active_counts(followed):
                 self.notes.replay(notes, here)  # the same arrays and objects, here
+                if self.track_objects and self.notes.object_count() > MAX_OBJECT_NOTES:
+                    raise TooManyObjectNotes
                 return node
         self._refs_seen.append(set())
         first = self.notes.mark()

@@ -99,6 +99,10 @@ class PlaceNotes:
     free_objects: list[tuple[Place, str | None]] = field(default_factory=list)
     checked_objects: list[ObjectNote] = field(default_factory=list)
 
+    def object_count(self) -> int:
+        """How many object notes there are (free and checked)."""
+        return len(self.free_objects) + len(self.checked_objects)
+
     def mark(self) -> Mark:
         """Where the lists end now (for ``since`` and ``rewind``)."""
         return len(self.free_arrays), len(self.unique), len(self.free_objects), len(self.checked_objects)

@@ -227,3 +227,16 @@ def test_schema_order_is_still_the_default() -> None:
     compiled = constrained.compile_json_schema(CLOSED, None)
     assert "object_keys_checked" not in compiled.describe()
     assert compiled.accepts('{"k1":2,"xy":1}') and not compiled.accepts('{"xy":1,"k1":2}')
+
+
+def test_too_many_object_notes_lower_again_without_loops(monkeypatch: pytest.MonkeyPatch) -> None:
+    from constrained.json_schema import lower as lower_module
+
+    monkeypatch.setattr(lower_module, "MAX_OBJECT_NOTES", 3)
+    item = {"type": "object", "properties": {"a": {"type": "object"}, "b": {"type": "object"}}}
+    schema = {"type": "object", "properties": {**WIDE_PROPS, **{f"o{i}": {"$ref": "#/$defs/i"} for i in range(4)}},
+              "$defs": {"i": item}}  # fmt: skip
+    lowered = lower_json_schema(schema, property_order="any")
+    assert "/properties" in lowered.bounded and lowered.checks is None  # schema order kept, and said
+    compiled = constrained.compile_json_schema(schema, None, property_order="any")
+    assert compiled.accepts('{"k0":1,"o1":{"b":{}}}') and not compiled.accepts('{"o1":{},"k0":1}')
