@@ -65,18 +65,16 @@ def repeated_anchored(variants: list[Variant], lo: int, hi: int | None) -> list[
     holding a ``$`` only the last, and one holding both only the single iteration: the repetitions are the plain
     variants repeated, with at most an anchored iteration at each end.
     """
+    core = alt(*(seq(*items) for items, start, end in variants if not start and not end))
 
-    def plain(times_lo: int, times_hi: int | None) -> list[Node] | None:
-        if times_hi is not None and times_hi < 0:
+    def plain(fewer: int) -> list[Node] | None:
+        """The unanchored iterations beside ``fewer`` anchored ones (None: the count cannot hold that many)."""
+        if hi is not None and hi < fewer:
             return None
-        core = alt(*(seq(*items) for items, start, end in variants if not start and not end))
-        return [repeat(core, max(times_lo, 0), times_hi)]
-
-    def less(k: int) -> int | None:
-        return None if hi is None else hi - k
+        return [repeat(core, max(lo - fewer, 0), None if hi is None else hi - fewer)]
 
     out: list[Variant] = []
-    middle = plain(lo, hi)
+    middle = plain(0)
     if middle is not None:
         out.append((middle, False, False))
     for items, start, end in variants:
@@ -86,7 +84,7 @@ def repeated_anchored(variants: list[Variant], lo: int, hi: int | None) -> list[
             continue
         if not start and not end:
             continue
-        rest = plain(lo - 1, less(1))
+        rest = plain(1)
         if rest is not None:
             out.append(([*items, *rest] if start else [*rest, *items], start, end))
     for first, first_start, first_end in variants:  # an iteration with ^ first and one with $ last
@@ -94,7 +92,7 @@ def repeated_anchored(variants: list[Variant], lo: int, hi: int | None) -> list[
             continue
         for last, last_start, last_end in variants:
             if last_end and not last_start:
-                middle = plain(lo - 2, less(2))
+                middle = plain(2)
                 if middle is not None:
                     out.append(([*first, *middle, *last], True, True))
     return out

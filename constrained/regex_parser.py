@@ -216,8 +216,8 @@ class _Parser(RegexLexer):
         plain, non-capturing or named group; otherwise this returns (and the caller refuses).
         """
         s, n = self.s, self.n
-        end = _matching_paren(s, start)
-        if end is None or (end + 1 < n and s[end + 1] in "*+?{"):
+        end = _top_level_splits(s, start + 1, n)[-1][1]  # the group's closing parenthesis, when there is one
+        if end >= n or (end + 1 < n and s[end + 1] in "*+?{"):
             return
         inner = start + 1
         if s.startswith("?:", inner):
@@ -439,20 +439,6 @@ def _skip(s: str, i: int) -> int:
     while j < len(s) and s[j] != "]":
         j += 2 if s[j] == "\\" else 1
     return j + 1
-
-
-def _matching_paren(s: str, start: int) -> int | None:
-    """The index of the ``)`` closing the group that opens at ``s[start]``, or None."""
-    depth, i = 0, start
-    while i < len(s):
-        if s[i] == "(":
-            depth += 1
-        elif s[i] == ")":
-            depth -= 1
-            if depth == 0:
-                return i
-        i = _skip(s, i)
-    return None
 
 
 def _top_level_splits(s: str, lo: int, hi: int) -> list[tuple[int, int]]:

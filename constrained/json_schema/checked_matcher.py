@@ -210,8 +210,8 @@ class CheckedMatcher(MaskCursor):
         frame = st.frames[-1] if st.frames else None
         if frame is None or frame[0] != "o" or frame[2] is None:
             return None
-        written = bytes(self._buf[st.start : st.pos])
-        return None if 0x5C in written else written
+        written = key_prefix(st, self._buf)
+        return None if written is None or 0x5C in written else written[1:]
 
     def _unsafe(self, st: ScanState, size: int) -> np.ndarray:
         """Tokens that could end an item or strand one (the others cannot change the check's verdict)."""

@@ -110,8 +110,7 @@ def plan_key_checks(lw: Lowerer) -> tuple[KeyPlan | None, set[str], set[str]]:
                 unusable.update(n.pointer for n in group)
                 break
             options.append(KeyOption(keys, frozenset(("string", name) for name in note.required)))
-        if not {n.pointer for n in group} & unusable:
-            checks.append(ObjectCheck(place, tuple(options), tuple(n.pointer for n in group)))
+        checks.append(ObjectCheck(place, tuple(options), tuple(n.pointer for n in group)))
     checks = [c for c in checks if not set(c.pointers) & unusable]
     return (KeyPlan(checks) if checks else None), unusable, loops - unusable
 
