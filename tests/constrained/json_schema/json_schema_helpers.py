@@ -208,3 +208,18 @@ def walk(
             return bytes(out), True
         out += vocab.token_bytes[token] or b""
     return bytes(out), False
+
+
+def assert_rollback_replays(compiled: Any, tokens: list[int]) -> None:
+    """Walk ``tokens``, roll all of them back and replay: every mask equals the first walk's and a fresh matcher's."""
+    m = compiled.matcher()
+    masks = [m.allowed_token_ids()]
+    for token in tokens:
+        assert m.advance(token)
+        masks.append(m.allowed_token_ids())
+    again = compiled.matcher()
+    m.rollback(len(tokens))
+    for i, token in enumerate(tokens):
+        assert m.allowed_token_ids() == masks[i] == again.allowed_token_ids()
+        assert m.advance(token) and again.advance(token)
+    assert m.is_accepting()

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from json_schema_helpers import walk
+from json_schema_helpers import assert_rollback_replays, walk
 
 import constrained
 from constrained.json_schema.unique_plan import canonical, parse_json
@@ -191,18 +191,7 @@ def test_walks_never_repeat_an_item_nor_get_stuck(
 
 def test_rollback_then_replay_gives_the_same_masks(bpe_tokenizer: Any, bpe_vocab: constrained.Vocabulary) -> None:
     compiled = constrained.compile_json_schema(LISTED, bpe_vocab, whitespace="compact")
-    m = compiled.matcher()
-    tokens: list[int] = bpe_tokenizer.encode('["a",1,"b",10,"abc"]').ids
-    masks = [m.allowed_token_ids()]
-    for token in tokens:
-        assert m.advance(token)
-        masks.append(m.allowed_token_ids())
-    again = compiled.matcher()
-    m.rollback(len(tokens))
-    for i, token in enumerate(tokens):
-        assert m.allowed_token_ids() == masks[i] == again.allowed_token_ids()
-        assert m.advance(token) and again.advance(token)
-    assert m.is_accepting()
+    assert_rollback_replays(compiled, bpe_tokenizer.encode('["a",1,"b",10,"abc"]').ids)
 
 
 def test_a_repeated_item_is_masked_and_refused(byte_vocab: constrained.Vocabulary) -> None:
